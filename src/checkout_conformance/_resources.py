@@ -1,0 +1,33 @@
+"""Where the suite's data files live.
+
+The contract, the catalog and the bundled profiles are top-level folders of the repository
+(`contracts/`, `fixtures/`). The package reaches them through the `_data` symlinks, which
+setuptools turns into copies when it builds a wheel, so an installed reference server finds the
+same files an editable checkout does: one source of truth, two ways in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "_data"
+CONTRACTS_DIR = DATA_DIR / "contracts"
+FIXTURES_DIR = DATA_DIR / "fixtures"
+
+CONTRACT_PATH = CONTRACTS_DIR / "checkouts.openapi.yaml"
+OVERLAY_PATH = CONTRACTS_DIR / "overlay.yaml"
+UPSTREAM_DIR = CONTRACTS_DIR / "upstream"
+UPSTREAM_RECORD_PATH = UPSTREAM_DIR / "UPSTREAM.yaml"
+CATALOG_PATH = CONTRACTS_DIR / "requirements.yaml"
+CATALOG_SCHEMA_PATH = CONTRACTS_DIR / "requirements.schema.json"
+SCENARIO_SCHEMA_PATH = CONTRACTS_DIR / "scenario.schema.json"
+PROFILE_SCHEMA_PATH = CONTRACTS_DIR / "profile.schema.json"
+PROFILES_DIR = FIXTURES_DIR / "profiles"
+REFERENCE_PROFILE_PATH = PROFILES_DIR / "reference.yaml"
+BODIES_PATH = FIXTURES_DIR / "bodies.yaml"
+
+
+def project_root() -> Path | None:
+    """The repository checkout the package runs from, or None for an installed wheel."""
+    root = CONTRACTS_DIR.resolve().parent
+    return root if (root / "pyproject.toml").is_file() else None

@@ -1,0 +1,139 @@
+"""YAML that remembers where things came from, and errors that say `file:line`.
+
+Scenario files, profiles and the catalog are written by people. When one is wrong, the message
+must name the file and line and say what to change, so every mapping and list loaded here keeps
+the line of each of its entries, and schema errors are turned into `file:line: what` messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+
+class DataFileError(Exception):
+    """A human-written data file is wrong; the message names the file and line."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.message}"
+
+
+class YamlMap(dict[str, Any]):
+    """A mapping that knows its own line and each key's line (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class YamlList(list[Any]):
+    """A list that knows its own line and each item's line (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> YamlMap:
+    loader.flatten_mapping(node)
+    mapping = YamlMap()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)  # YAML allows `1: x`; every key the suite reads is a string
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> YamlList:
+    items = YamlList(loader.construct_object(child, deep=True) for child in node.value)
+    items.line = node.start_mark.line + 1
+    items.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file into YamlMap/YamlList values; syntax errors become DataFileError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataFileError(path, None, f"cannot read the file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DataFileError(path, None, "the file is not UTF-8 text") from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise DataFileError(path, line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise DataFileError(path, None, f"invalid YAML: {exc}") from None
+
+
+def line_at(document: Any, location: Iterable[str | int]) -> int | None:
+    """The line of the deepest node along `location` that the document knows."""
+    node = document
+    line = getattr(node, "line", None)
+    for part in location:
+        if isinstance(node, YamlMap) and isinstance(part, str) and part in node:
+            line = node.line_of(part)
+            node = node[part]
+        elif isinstance(node, YamlList) and isinstance(part, int) and part < len(node):
+            line = node.line_of(part)
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    where = where.lstrip(".") or "(top level)"
+    if error.validator == "additionalProperties":
+        return f"{where}: {error.message} (check the spelling; allowed keys are in the schema)"
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        return f"{where}: {best.message}"
+    return f"{where}: {error.message}"
+
+
+def validate_document(path: Path, document: Any, schema_path: Path) -> None:
+    """Check a loaded document against its JSON Schema; the first error names file and line."""
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        raise DataFileError(path, line_at(document, error.absolute_path), _describe(error))

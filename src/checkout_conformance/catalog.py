@@ -1,0 +1,98 @@
+"""The requirement catalog (`contracts/requirements.yaml`): IDs, levels, areas and texts.
+
+It is the single source of truth: scenarios name requirement IDs, and everything shown about a
+requirement (its level, area, text) is looked up here.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from . import _resources
+from ._yamlfile import DataFileError, load_yaml, validate_document
+
+Level = Literal["MUST", "SHOULD", "MAY"]
+LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "MAY")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    level: Level
+    area: str
+    text: str
+    source: str
+    area_title: str
+
+    @property
+    def title(self) -> str:
+        """The requirement's text, which is one sentence short enough to serve as its title."""
+        return self.text
+
+
+class Catalog:
+    """The requirements by ID, in catalog order."""
+
+    def __init__(self, requirements: list[Requirement], path: Path | None = None) -> None:
+        self._by_id = {requirement.id: requirement for requirement in requirements}
+        self.path = path
+
+    @classmethod
+    def load(cls, path: Path = _resources.CATALOG_PATH) -> Catalog:
+        document = load_yaml(path)
+        validate_document(path, document, _resources.CATALOG_SCHEMA_PATH)
+        areas = dict(document["areas"])
+        requirements: list[Requirement] = []
+        seen: set[str] = set()
+        for index, row in enumerate(document["requirements"]):
+            line = document["requirements"].line_of(index)
+            if row["id"] in seen:
+                raise DataFileError(path, line, f"requirement {row['id']} is listed twice")
+            if row["area"] not in areas:
+                raise DataFileError(path, line, f"area {row['area']!r} is not in `areas`")
+            if not row["id"].startswith(row["area"] + "-"):
+                raise DataFileError(path, line, f"{row['id']} does not belong to area {row['area']}")
+            seen.add(row["id"])
+            requirements.append(
+                Requirement(
+                    id=row["id"],
+                    level=row["level"],
+                    area=row["area"],
+                    text=" ".join(row["text"].split()),
+                    source=" ".join(row["source"].split()),
+                    area_title=areas[row["area"]],
+                )
+            )
+        return cls(requirements, path)
+
+    def __iter__(self) -> Iterator[Requirement]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, requirement_id: object) -> bool:
+        return requirement_id in self._by_id
+
+    def __getitem__(self, requirement_id: str) -> Requirement:
+        return self._by_id[requirement_id]
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._by_id)
+
+    def sha256(self) -> str:
+        if self.path is None:
+            raise ValueError("an in-memory catalog has no file to hash")
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+@functools.cache
+def load_catalog(path: Path = _resources.CATALOG_PATH) -> Catalog:
+    """The process-wide catalog, parsed and checked once."""
+    return Catalog.load(path)
