@@ -1,0 +1,154 @@
+"""The `checkout-conformance` command: serve, contract build, drift, and later additions.
+
+Every failure a person can cause (a bad file, a taken port, a missing operation) ends in one line
+on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from ._contract_build import ContractBuildError, record_upstream, write_contract
+from ._yamlfile import DataFileError
+
+API_KEY_ENV = "DODO_PAYMENTS_API_KEY"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """A command was given something it cannot use; the message says what to do instead."""
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .profile import Profile
+    from .server import DEFAULT_API_KEY, bind_socket, create_app, serve
+
+    key_source = "--api-key" if args.api_key else API_KEY_ENV if os.environ.get(API_KEY_ENV) else None
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
+    profile = Profile.load(Path(args.profile)) if args.profile else None
+    app = create_app(
+        api_key=api_key,
+        profile=profile,
+        rate_limit=args.rate_limit,
+        max_body_bytes=args.max_body_bytes,
+    )
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+            " (choose another --port, or 0 for any free port)"
+        ) from None
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    key_note = f"API key from {key_source}" if key_source else f"API key {DEFAULT_API_KEY} (the documented test key)"
+    limits = ", rate limits emulated" if args.rate_limit else ""
+    print(f"listening on http://{shown_host}:{port} ({key_note}{limits})", flush=True)
+    try:
+        serve(app, sock, stop_on_stdin_eof=args.stop_on_stdin_eof, log_level=args.log_level)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _cmd_contract_build(args: argparse.Namespace) -> int:
+    from ._contract_build import build_contract_text
+    from ._resources import CONTRACT_PATH
+
+    if args.upstream:
+        record = record_upstream(Path(args.upstream), origin=args.origin or "")
+        print(f"recorded upstream {record.file} (OpenAPI {record.version}, sha256 {record.sha256})")
+    if args.check:
+        current = CONTRACT_PATH.read_text(encoding="utf-8") if CONTRACT_PATH.exists() else ""
+        if current != build_contract_text():
+            print(
+                f"{CONTRACT_PATH}: out of date; run `checkout-conformance contract build`",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{CONTRACT_PATH}: up to date")
+        return 0
+    changed = write_contract()
+    print(f"{CONTRACT_PATH}: {'rewritten' if changed else 'unchanged'}")
+    return 0
+
+
+def _cmd_drift(args: argparse.Namespace) -> int:
+    from .drift import drift
+
+    changes = drift(Path(args.new_upstream), Path(args.against) if args.against else None)
+    if not changes:
+        print("no change to POST /checkouts")
+        return 0
+    print(f"{len(changes)} change(s) to POST /checkouts:")
+    for line in changes:
+        print(f"  {line}")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="checkout-conformance",
+        description="Conformance suite for the Dodo Payments POST /checkouts endpoint.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the reference server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    serve.add_argument(
+        "--api-key",
+        help=f"the one valid bearer key (default: ${API_KEY_ENV}, else the documented test key)",
+    )
+    serve.add_argument("--profile", help="seed data from this profile (default: the reference profile)")
+    serve.add_argument(
+        "--rate-limit", action="store_true", help="emulate the documented rate limits (429s)"
+    )
+    serve.add_argument(
+        "--max-body-bytes", type=int, default=1024 * 1024, help="larger bodies get 413 (default 1 MiB)"
+    )
+    serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="exit when standard input closes (for harnesses that start the server)",
+    )
+    serve.set_defaults(handler=_cmd_serve)
+
+    contract = commands.add_parser("contract", help="build or check contracts/checkouts.openapi.yaml")
+    contract_commands = contract.add_subparsers(dest="contract_command", required=True, metavar="ACTION")
+    build = contract_commands.add_parser("build", help="derive the contract from upstream + overlay")
+    build.add_argument("--upstream", help="record this newer upstream OpenAPI document first")
+    build.add_argument("--origin", help="where the new upstream document came from (recorded)")
+    build.add_argument("--check", action="store_true", help="only check the committed contract is current")
+    build.set_defaults(handler=_cmd_contract_build)
+
+    drift = commands.add_parser(
+        "drift", help="what changed for POST /checkouts in a newer upstream OpenAPI document"
+    )
+    drift.add_argument("new_upstream", metavar="NEW_UPSTREAM", help="the newer OpenAPI document (JSON or YAML)")
+    drift.add_argument("--against", help="compare with this document instead of the recorded upstream")
+    drift.set_defaults(handler=_cmd_drift)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (UsageError, DataFileError, ContractBuildError) as exc:
+        print(f"checkout-conformance: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
