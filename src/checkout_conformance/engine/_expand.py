@@ -1,0 +1,131 @@
+"""Expansion: one scenario becomes many pytest items, from values the contract holds.
+
+Sources: literal `values`, every value of a contract `enum`, every `nullable_fields` path of a
+contract object, a `wrong_types` value for every typed field, every `body_fields` entry of a
+named body. Several variables combine as a cartesian product. Each combination gets a readable,
+stable id, which becomes the item's id and the Allure test's history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..contract import Contract
+from ._bodies import BodyLibrary
+
+# A value of the wrong JSON type for each declared type (VAL-009: no coercion).
+WRONG_VALUES: dict[str, list[Any]] = {
+    "boolean": ["true", 1],
+    "string": [42, {"value": "x"}],
+    "integer": ["1", True],
+    "number": ["1.5", True],
+    "array": ["x", {"value": "x"}],
+    "object": ["x", [1]],
+}
+MAX_LABEL = 40
+
+
+@dataclass(frozen=True)
+class Case:
+    """One combination of expansion values: the variables, and the id suffix they give."""
+
+    label: str
+    variables: Mapping[str, Any]
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def label_for(value: Any) -> str:
+    """A short, stable, id-safe label for a value."""
+    if isinstance(value, Mapping) and "label" in value:
+        return str(value["label"])
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), sort_keys=True)
+    text = text.replace("[", "(").replace("]", ")")  # pytest ids use brackets themselves
+    if len(text) > MAX_LABEL:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+        text = f"{text[: MAX_LABEL - 10]}~{digest}"
+    return text
+
+
+def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibrary) -> list[Any]:
+    """The values one expansion variable takes, in a stable order."""
+    skip = set(spec.get("except", []))
+    depth = int(spec.get("depth", 1))
+    if "values" in spec:
+        return list(spec["values"])
+    if "enum" in spec:
+        return [value for value in contract.enum_values(spec["enum"]) if value not in skip]
+    if "nullable_fields" in spec:
+        return [
+            field.dotted
+            for field in contract.fields(spec["nullable_fields"], depth)
+            if field.nullable and field.dotted not in skip
+        ]
+    if "wrong_types" in spec:
+        cases = []
+        for field in contract.fields(spec["wrong_types"], depth):
+            if field.dotted in skip or not field.types:
+                continue
+            for declared in sorted(field.types):
+                for wrong in WRONG_VALUES.get(declared, []):
+                    if _type_name(wrong) in field.types or (
+                        _type_name(wrong) == "integer" and "number" in field.types
+                    ):
+                        continue
+                    cases.append(
+                        {
+                            "label": f"{field.dotted}={_type_name(wrong)}",
+                            "path": field.dotted,
+                            "value": wrong,
+                            "expected": "|".join(sorted(field.types)),
+                        }
+                    )
+        unique: dict[str, dict[str, Any]] = {case["label"]: case for case in cases}
+        return list(unique.values())
+    if "body_fields" in spec:
+        body = bodies.unrendered(spec["body_fields"])
+        return [
+            {"label": name, "name": name, "value": value}
+            for name, value in body.items()
+            if name not in skip
+        ]
+    raise ValueError(f"unknown expansion source in {dict(spec)}")
+
+
+def expand(
+    variables: Mapping[str, Mapping[str, Any]], contract: Contract, bodies: BodyLibrary
+) -> list[Case]:
+    """Every combination of the variables' values; a single Case with no label when none."""
+    if not variables:
+        return [Case("", {})]
+    names = list(variables)
+    columns = [source_values(variables[name], contract, bodies) for name in names]
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for combination in itertools.product(*columns):
+        if len(names) == 1:
+            label = label_for(combination[0])
+        else:
+            label = ",".join(f"{n}={label_for(v)}" for n, v in zip(names, combination, strict=True))
+        if label in seen:
+            seen[label] += 1
+            label = f"{label}#{seen[label]}"
+        else:
+            seen[label] = 1
+        cases.append(Case(label, dict(zip(names, combination, strict=True))))
+    return cases

@@ -1,0 +1,217 @@
+"""Scenario files as pytest collectors, scenario cases as pytest items (public pytest API only).
+
+A `ScenarioFile` parses one YAML file and yields one `ScenarioItem` per case; a file that cannot
+be parsed yields a single `BrokenScenarioFile` item that fails with `file:line: what`, so one bad
+file never stops the session. Items carry their requirements as markers (level and area too),
+keywords (`-k AUTH-001`) and JUnit properties, and leave a record for the certificate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .._yamlfile import DataFileError
+from ..catalog import Catalog, Level
+from ._bodies import BodyError
+from ._expand import Case, expand
+from ._matchers import Mismatch
+from ._model import Scenario, load_scenario_file
+from ._runner import CaseRun, run_case
+from ._template import MissingProfileValue, TemplateError
+
+if TYPE_CHECKING:
+    from .plugin import SessionState
+
+RECORD_KEY = pytest.StashKey[dict[str, Any]]()
+LEVEL_RANK: dict[str, int] = {"MUST": 0, "SHOULD": 1, "MAY": 2}
+
+
+class ScenarioFailed(AssertionError):
+    """The implementation did not meet a scenario's expectations; the text is already redacted."""
+
+
+class ScenarioError(Exception):
+    """The scenario itself is wrong (bad path, unknown variable): a suite error, not a verdict."""
+
+
+def blocking(failed_levels: set[Level], fail_on_should: bool) -> bool:
+    """Whether failures at these levels fail the run (MUST always; SHOULD with --fail-on-should)."""
+    return "MUST" in failed_levels or (fail_on_should and "SHOULD" in failed_levels)
+
+
+class ScenarioFile(pytest.File):
+    """One scenario YAML file."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from .plugin import get_state
+
+        state = get_state(self.config)
+        try:
+            scenarios = load_scenario_file(self.path, state.library())
+            cases = [
+                (scenario, case)
+                for scenario in scenarios
+                for case in expand(scenario.expand, state.library().contract, state.library().bodies)
+            ]
+        except DataFileError as error:
+            yield BrokenScenarioFile.from_parent(self, name="invalid-scenario-file", error=error)
+            return
+        for scenario, case in cases:
+            name = f"{scenario.id}[{case.label}]" if case.label else scenario.id
+            yield ScenarioItem.from_parent(self, name=name, scenario=scenario, case=case)
+
+
+class BrokenScenarioFile(pytest.Item):
+    """Stands for a scenario file that could not be read, and fails with the reason."""
+
+    def __init__(self, *, error: DataFileError, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        self.stash[RECORD_KEY] = {
+            "kind": "suite_error",
+            "test": self.nodeid,
+            "location": f"{self.error.path}:{self.error.line or 1}",
+            "requirements": {},
+            "failures": [],
+            "blocking": True,
+            "error": str(self.error),
+        }
+        raise ScenarioError(str(self.error))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        return f"invalid scenario file: {self.error}"
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, (self.error.line or 1) - 1, f"invalid scenario file {self.path.name}"
+
+
+class ScenarioItem(pytest.Item):
+    """One case of one scenario: a request (or several steps) and its expectations."""
+
+    def __init__(self, *, scenario: Scenario, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.case = case
+        from .plugin import get_state
+
+        catalog = get_state(self.config).library().catalog
+        requirements = scenario.all_requirements()
+        self.extra_keyword_matches.update(requirements)
+        registered = {line.split(":", 1)[0].strip() for line in self.config.getini("markers")}
+        for marker in self._markers(catalog, requirements):
+            if marker not in registered:  # scenario tags are markers, usable with -m
+                self.config.addinivalue_line("markers", f"{marker}: scenario tag")
+            self.add_marker(marker)
+        for requirement in requirements:
+            self.user_properties.append(("requirement", requirement))
+        self.run: CaseRun | None = None
+
+    def _markers(self, catalog: Catalog, requirements: list[str]) -> list[str]:
+        levels = {catalog[r].level.lower() for r in requirements}
+        areas = {catalog[r].area.lower() for r in requirements}
+        return sorted(levels | areas | set(self.scenario.tags))
+
+    # -- running -----------------------------------------------------------------------------
+    def runtest(self) -> None:
+        from . import _allure
+        from .plugin import get_state
+
+        state = get_state(self.config)
+        library = state.library()
+        record: dict[str, Any] = {
+            "kind": "scenario",
+            "test": self.nodeid,
+            "location": self.scenario.location,
+            "requirements": {},
+            "failures": [],
+            "blocking": False,
+        }
+        self.stash[RECORD_KEY] = record
+        _allure.label(self, library.catalog)
+        target = state.target()
+        try:
+            self.run = run_case(self.scenario, self.case, target, library)
+        except MissingProfileValue as missing:
+            reason = f"not tested: the profile {target.profile.name!r} has no `{missing.key}`"
+            record["requirements"] = dict.fromkeys(self.scenario.all_requirements(), "not_tested")
+            record["skip_reason"] = reason
+            pytest.skip(reason)
+        except (TemplateError, BodyError) as error:
+            record["kind"] = "suite_error"
+            record["blocking"] = True
+            record["error"] = f"{self.scenario.location}: {error}"
+            raise ScenarioError(f"{self.scenario.location}: {error}") from None
+        run = self.run
+        _allure.attach_run(self, run, target.redactor)
+        record["requirements"] = run.requirement_status()
+        mismatches = run.mismatches
+        if not mismatches:
+            return
+        failed_levels = {library.catalog[m.requirement].level for m in mismatches}
+        record["blocking"] = blocking(failed_levels, state.settings.fail_on_should)
+        record["worst_level"] = min(failed_levels, key=LEVEL_RANK.__getitem__)
+        last = run.steps[-1].exchange
+        for mismatch in mismatches:
+            record["failures"].append(
+                {
+                    "requirement": mismatch.requirement,
+                    "reason": target.redactor.text(mismatch.render()),
+                    "evidence": {
+                        "request": target.redactor.text(f"{last.request.method} {last.request.url}"),
+                        "status": last.status,
+                        "expectation": target.redactor.text(f"{mismatch.expected} ({mismatch.source})"),
+                        "actual": target.redactor.text(mismatch.actual),
+                    },
+                }
+            )
+        raise ScenarioFailed(self.failure_text(run, mismatches))
+
+    # -- reporting ---------------------------------------------------------------------------
+    def failure_text(self, run: CaseRun, mismatches: list[Mismatch]) -> str:
+        from .plugin import get_state
+
+        state = get_state(self.config)
+        catalog = state.library().catalog
+        redactor = state.target().redactor
+        first = catalog[self.scenario.requirements[0]]
+        lines = [
+            f"{first.id} ({first.level}) · {self.name} · {self.scenario.location}",
+            f"{self.scenario.title}",
+            "",
+        ]
+        width = max(len(m.render()) for m in mismatches)
+        for mismatch in mismatches:
+            requirement = catalog[mismatch.requirement]
+            lines.append(
+                f"  x {mismatch.render():<{width}}  [{requirement.id} {requirement.level}, {mismatch.source}]"
+            )
+        step_run = run.steps[-1]
+        step_note = f"step {len(run.steps)} of {len(self.scenario.steps)}: {step_run.step.name}"
+        lines += [
+            "",
+            f"request ({step_note}):",
+            _indent(step_run.exchange.render_request(redactor)),
+            "response:",
+            _indent(step_run.exchange.render_response(redactor)),
+            "reproduce:",
+            _indent(step_run.exchange.curl(redactor)),
+        ]
+        return redactor.text("\n".join(lines))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ScenarioFailed | ScenarioError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, self.scenario.line - 1, f"{self.name}: {self.scenario.title}"
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())

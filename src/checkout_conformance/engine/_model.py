@@ -1,0 +1,315 @@
+"""The scenario model: what a scenario file says, checked and resolved at collection time.
+
+A file is validated against `contracts/scenario.schema.json`, then against what the schema cannot
+know: requirement IDs exist in the catalog, named bodies and expectation groups exist, contract
+schemas and enums exist, variables are defined. Any problem is a `DataFileError` naming the file
+and line, and fails only that file's items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import _resources
+from .._yamlfile import DataFileError, YamlList, YamlMap, load_yaml, validate_document
+from ..catalog import Catalog
+from ..contract import Contract
+from ._bodies import BodyLibrary
+from ._template import references
+
+EXPECTATION_KINDS = ("status", "rejected", "json", "header", "schema", "body_excludes")
+VALUE_MATCHERS = ("is", "equals", "not_equals", "matches", "one_of", "schema")
+EXPANSION_SOURCES = ("values", "enum", "nullable_fields", "wrong_types", "body_fields")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One check of a response, attributed to one requirement."""
+
+    kind: str
+    spec: Mapping[str, Any]
+    requirement: str
+    where: str  # file:line of the expectation (a scenario file or fixtures/expectations.yaml)
+
+    def describe(self) -> str:
+        parts = [f"{key}: {value}" for key, value in self.spec.items()]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    method: str = "POST"
+    path: str = "/checkouts"
+    auth: str | Mapping[str, str] = "valid"
+    headers: Mapping[str, str | None] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: str | Mapping[str, Any] | None = None
+    raw: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    request: RequestSpec
+    expectations: tuple[Expectation, ...]
+    capture: Mapping[str, str]
+    line: int
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    description: str
+    requirements: tuple[str, ...]
+    tags: tuple[str, ...]
+    expand: Mapping[str, Mapping[str, Any]]
+    steps: tuple[Step, ...]
+    path: Path
+    line: int
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def all_requirements(self) -> list[str]:
+        """The scenario's own requirements, then any its expectations name, without repeats."""
+        found = list(self.requirements)
+        for step in self.steps:
+            for expectation in step.expectations:
+                if expectation.requirement not in found:
+                    found.append(expectation.requirement)
+        return found
+
+
+@dataclass(frozen=True)
+class ExpectationGroups:
+    """Named, reusable lists of expectations (`fixtures/expectations.yaml`), used with `use:`."""
+
+    groups: Mapping[str, YamlList]
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> ExpectationGroups:
+        document = load_yaml(path)
+        if not isinstance(document, YamlMap) or not isinstance(document.get("groups"), YamlMap):
+            raise DataFileError(path, 1, "expected a top-level `groups:` mapping")
+        groups = {}
+        for name, group in document["groups"].items():
+            if not isinstance(group, YamlMap) or not isinstance(group.get("expect"), YamlList):
+                raise DataFileError(
+                    path, document["groups"].line_of(name), f"group {name!r} needs an `expect:` list"
+                )
+            groups[name] = group["expect"]
+        return cls(groups, path)
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything a scenario file may refer to, loaded once per session."""
+
+    catalog: Catalog
+    contract: Contract
+    bodies: BodyLibrary
+    groups: ExpectationGroups
+
+
+class _Parser:
+    def __init__(self, path: Path, library: Library) -> None:
+        self.path = path
+        self.library = library
+
+    def fail(self, line: int | None, message: str) -> DataFileError:
+        return DataFileError(self.path, line, message)
+
+    def requirement(self, value: str, line: int) -> str:
+        if value not in self.library.catalog:
+            raise self.fail(
+                line, f"unknown requirement {value!r} (IDs are listed in contracts/requirements.yaml)"
+            )
+        return value
+
+    # -- expectations ------------------------------------------------------------------------
+    def expectations(
+        self, items: YamlList, default_requirement: str, via: tuple[str, ...] = ()
+    ) -> list[Expectation]:
+        out: list[Expectation] = []
+        for index, item in enumerate(items):
+            line = items.line_of(index)
+            requirement = default_requirement
+            if "requirement" in item:
+                requirement = self.requirement(item["requirement"], item.line_of("requirement"))
+            if "use" in item:
+                name = item["use"]
+                if name not in self.library.groups.groups:
+                    raise self.fail(
+                        item.line_of("use"),
+                        f"unknown expectation group {name!r} (groups are in fixtures/expectations.yaml)",
+                    )
+                if name in via:
+                    raise self.fail(item.line_of("use"), f"expectation group {name!r} uses itself")
+                group_parser = _Parser(self.library.groups.path or self.path, self.library)
+                out.extend(
+                    group_parser.expectations(
+                        self.library.groups.groups[name], requirement, (*via, name)
+                    )
+                )
+                continue
+            kind = next(key for key in EXPECTATION_KINDS if key in item)
+            spec = {key: value for key, value in item.items() if key != "requirement"}
+            if "is" in spec and spec["is"] is None:
+                spec["is"] = "null"  # `is: null` in YAML is the null value, meaning "is null"
+            self.check_expectation(kind, spec, item, line)
+            out.append(Expectation(kind, spec, requirement, f"{self.path}:{line}"))
+        return out
+
+    def check_expectation(self, kind: str, spec: Mapping[str, Any], item: YamlMap, line: int) -> None:
+        matchers = [key for key in VALUE_MATCHERS if key in spec]
+        if kind in ("json", "header") and not matchers:
+            raise self.fail(line, f"a `{kind}` expectation needs one of: {', '.join(VALUE_MATCHERS)}")
+        if kind == "header" and "schema" in spec:
+            raise self.fail(line, "a `header` expectation cannot use `schema`")
+        if len(matchers) > 1 and kind != "schema":
+            raise self.fail(line, f"use one matcher per expectation, not {', '.join(matchers)}")
+        schema = spec.get("schema")
+        if schema is not None and not self.library.contract.has_schema(schema):
+            raise self.fail(
+                item.line_of("schema"),
+                f"the contract has no schema {schema!r} (known: {', '.join(self.library.contract.schema_names)})",
+            )
+
+    @staticmethod
+    def implied_no_session(expectations: list[Expectation]) -> list[Expectation]:
+        """A scenario that expects only 4xx statuses also asserts that no session was created."""
+        extra = []
+        for expectation in expectations:
+            if expectation.kind != "status":
+                continue
+            statuses = expectation.spec["status"]
+            allowed = statuses if isinstance(statuses, list) else [statuses]
+            if all(str(status).startswith("4") for status in allowed):
+                extra.append(
+                    Expectation(
+                        "json",
+                        {"json": "session_id", "is": "null_or_absent"},
+                        expectation.requirement,
+                        expectation.where,
+                    )
+                )
+                break
+        return expectations + extra
+
+    # -- requests ----------------------------------------------------------------------------
+    def request(self, raw: YamlMap) -> RequestSpec:
+        body = raw.get("body")
+        if isinstance(body, str) and body not in self.library.bodies:
+            raise self.fail(raw.line_of("body"), f"unknown body {body!r} (bodies are in fixtures/bodies.yaml)")
+        if isinstance(body, Mapping) and "from" in body and body["from"] not in self.library.bodies:
+            raise self.fail(
+                body.line_of("from") if isinstance(body, YamlMap) else raw.line,
+                f"unknown body {body['from']!r} (bodies are in fixtures/bodies.yaml)",
+            )
+        return RequestSpec(
+            method=raw.get("method", "POST"),
+            path=raw.get("path", "/checkouts"),
+            auth=raw.get("auth", "valid"),
+            headers=dict(raw.get("headers") or {}),
+            query=dict(raw.get("query") or {}),
+            body=body,
+            raw=raw.get("raw"),
+            content_type=raw.get("content_type"),
+        )
+
+    def step(self, raw: YamlMap, name: str, default_requirement: str) -> Step:
+        expectations = self.implied_no_session(self.expectations(raw["expect"], default_requirement))
+        return Step(
+            name=name,
+            request=self.request(raw["request"]),
+            expectations=tuple(expectations),
+            capture=dict(raw.get("capture") or {}),
+            line=raw.line,
+        )
+
+    # -- scenarios ---------------------------------------------------------------------------
+    def expansion(self, name: str, spec: YamlMap) -> None:
+        contract = self.library.contract
+        line = spec.line
+        if "enum" in spec and spec["enum"] not in contract.enum_names():
+            raise self.fail(line, f"expand {name}: the contract has no enum {spec['enum']!r}")
+        for source in ("nullable_fields", "wrong_types"):
+            if source in spec and not contract.has_schema(spec[source]):
+                raise self.fail(line, f"expand {name}: the contract has no schema {spec[source]!r}")
+        if "body_fields" in spec and spec["body_fields"] not in self.library.bodies:
+            raise self.fail(line, f"expand {name}: unknown body {spec['body_fields']!r}")
+
+    def scenario(self, raw: YamlMap, seen_ids: dict[str, int]) -> Scenario:
+        scenario_id = raw["id"]
+        if scenario_id in seen_ids:
+            raise self.fail(
+                raw.line_of("id"), f"scenario id {scenario_id!r} is used twice (first at line {seen_ids[scenario_id]})"
+            )
+        seen_ids[scenario_id] = raw.line_of("id")
+        requirements = tuple(
+            self.requirement(value, raw["requirements"].line_of(index))
+            for index, value in enumerate(raw["requirements"])
+        )
+        expand = raw.get("expand") or YamlMap()
+        for name, spec in expand.items():
+            self.expansion(name, spec)
+        if "steps" in raw:
+            steps = tuple(
+                self.step(step, step.get("name", f"step {index + 1}"), requirements[0])
+                for index, step in enumerate(raw["steps"])
+            )
+        else:
+            steps = (self.step(raw, "request", requirements[0]),)
+        self.check_variables(raw, set(expand), steps)
+        return Scenario(
+            id=scenario_id,
+            title=raw["title"],
+            description=raw.get("description", ""),
+            requirements=requirements,
+            tags=tuple(raw.get("tags") or ()),
+            expand=dict(expand),
+            steps=steps,
+            path=self.path,
+            line=raw.line,
+        )
+
+    def check_variables(self, raw: YamlMap, expansion_names: set[str], steps: tuple[Step, ...]) -> None:
+        captured: set[str] = set()
+        for index, step in enumerate(steps):
+            raw_step = raw["steps"][index] if "steps" in raw else raw
+            for name, _filter in references(
+                [raw_step.get("request"), raw_step.get("expect"), raw.get("expand")]
+            ):
+                head, _, rest = name.partition(".")
+                if head in ("profile", "api_key"):
+                    continue
+                if head == "captured":
+                    if rest not in captured:
+                        raise self.fail(
+                            raw_step.line, f"${{{name}}} is used before a step captures {rest!r}"
+                        )
+                elif head not in expansion_names:
+                    raise self.fail(
+                        raw_step.line,
+                        f"unknown variable ${{{name}}} (define it under `expand:`, or use"
+                        " ${profile.KEY}, ${api_key}, ${captured.NAME})",
+                    )
+            captured.update(step.capture)
+
+
+def load_scenario_file(path: Path, library: Library) -> list[Scenario]:
+    """Parse and check one scenario file; a problem raises DataFileError with file:line."""
+    document = load_yaml(path)
+    if document is None:
+        raise DataFileError(path, 1, "the file is empty; expected `scenarios:`")
+    validate_document(path, document, _resources.SCENARIO_SCHEMA_PATH)
+    parser = _Parser(path, library)
+    seen: dict[str, int] = {}
+    return [parser.scenario(raw, seen) for raw in document["scenarios"]]

@@ -1,0 +1,118 @@
+"""Running one case of a scenario: render, send, check, capture; step after step.
+
+The result says, per requirement the case checks, whether it held, and keeps every exchange for
+the report. A missing profile value is not a failure: the case is *not tested*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._bodies import BodyError
+from ._expand import Case
+from ._http import Exchange, prepare, send
+from ._matchers import Mismatch, capture, check
+from ._model import Library, Scenario, Step
+from ._target import Target
+from ._template import Context, render
+
+
+@dataclass
+class StepRun:
+    step: Step
+    exchange: Exchange
+    mismatches: list[Mismatch]
+
+
+@dataclass
+class CaseRun:
+    """What happened when one case ran."""
+
+    scenario: Scenario
+    case: Case
+    steps: list[StepRun] = field(default_factory=list)
+
+    @property
+    def mismatches(self) -> list[Mismatch]:
+        return [m for step in self.steps for m in step.mismatches]
+
+    def requirement_status(self) -> dict[str, str]:
+        """passed | failed per requirement checked; `not_tested` where an earlier step failed."""
+        checked = {e.requirement for run in self.steps for e in run.step.expectations}
+        failed = {m.requirement for m in self.mismatches}
+        return {
+            requirement: "failed"
+            if requirement in failed
+            else "passed"
+            if requirement in checked
+            else "not_tested"
+            for requirement in self.scenario.all_requirements()
+        }
+
+
+def _body_base(step: Step, library: Library, context: Context) -> Any:
+    body = step.request.body
+    if body is None:
+        return None
+    if isinstance(body, str):
+        return render(library.bodies.unrendered(body), context)
+    if "from" in body:
+        return render(library.bodies.unrendered(body["from"]), context)
+    return render(body.get("value", {}), context)
+
+
+def _rendered_request(step: Step, context: Context) -> dict[str, Any]:
+    spec = step.request
+    raw: dict[str, Any] = {
+        "auth": spec.auth,
+        "headers": dict(spec.headers),
+        "query": dict(spec.query),
+        "raw": spec.raw,
+        "content_type": spec.content_type,
+        "body": spec.body if not isinstance(spec.body, dict) else {
+            key: value for key, value in spec.body.items() if key not in ("from", "value")
+        },
+    }
+    rendered = render(raw, context)
+    assert isinstance(rendered, dict)
+    return rendered
+
+
+def run_case(scenario: Scenario, case: Case, target: Target, library: Library) -> CaseRun:
+    """Run every step of one case against the target (MissingProfileValue propagates)."""
+    base_context = Context(profile=target.profile.data, api_key=target.api_key)
+    variables = {name: render(value, base_context) for name, value in case.variables.items()}
+    context = Context(profile=target.profile.data, api_key=target.api_key, variables=variables)
+    result = CaseRun(scenario, case)
+    for step in scenario.steps:
+        body_base = _body_base(step, library, context)
+        rendered = _rendered_request(step, context)
+        try:
+            request = prepare(step.request, rendered, body_base, target.base_url, target.api_key)
+        except BodyError as exc:
+            raise BodyError(f"{scenario.location}: step {step.name!r}: {exc}") from None
+        exchange = send(target.client, request)
+        mismatches = []
+        for expectation in step.expectations:
+            mismatch = check(expectation, exchange, library.contract)
+            if mismatch is not None:
+                mismatches.append(mismatch)
+        for name, path in step.capture.items():
+            found, value = capture(exchange, path)
+            if found:
+                context.captured[name] = value
+            elif not mismatches:
+                mismatches.append(
+                    Mismatch(
+                        scenario.requirements[0],
+                        f"capture {name}",
+                        f"a value at {path} to capture",
+                        "nothing there",
+                        f"{scenario.path}:{step.line}",
+                    )
+                )
+        result.steps.append(StepRun(step, exchange, mismatches))
+        if mismatches:
+            break
+    return result

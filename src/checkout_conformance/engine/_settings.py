@@ -1,0 +1,203 @@
+"""The suite's options: each a command-line flag, an ini key and an environment variable.
+
+Precedence, as in pytest-django: command line, then environment, then ini file, then default.
+`--base-url` belongs to pytest-base-url (with `PYTEST_BASE_URL` and the `base_url` ini key); no
+base URL means the embedded reference server.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from .. import _resources
+from ..redact import API_KEY_ENV
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    dest: str
+    ini: str
+    env: str
+    help: str
+    default: Any
+    kind: str = "string"  # string | bool | float | int | path
+
+    def ini_type(self) -> str:
+        return "bool" if self.kind == "bool" else "string"
+
+
+OPTIONS = (
+    Option(
+        "--target-profile", "conformance_profile", "conformance_profile", "CHECKOUT_CONFORMANCE_PROFILE",
+        "profile YAML naming the ids that exist on the target (default: the reference profile;"
+        " required with --base-url)", None, "path",
+    ),
+    Option(
+        "--certificate", "conformance_certificate", "conformance_certificate",
+        "CHECKOUT_CONFORMANCE_CERTIFICATE",
+        "where to write the conformance certificate (default reports/certificate.json)",
+        "reports/certificate.json", "path",
+    ),
+    Option(
+        "--fail-on-should", "conformance_fail_on_should", "conformance_fail_on_should",
+        "CHECKOUT_CONFORMANCE_FAIL_ON_SHOULD",
+        "count SHOULD failures like MUST failures (non-zero exit)", False, "bool",
+    ),
+    Option(
+        "--request-timeout", "conformance_request_timeout", "conformance_request_timeout",
+        "CHECKOUT_CONFORMANCE_REQUEST_TIMEOUT", "seconds to wait for each response (default 10)",
+        10.0, "float",
+    ),
+    Option(
+        "--conformance-suites", "conformance_suites", "conformance_suites",
+        "CHECKOUT_CONFORMANCE_SUITES",
+        "folder(s) of scenario YAML files, comma-separated, relative to the rootdir (default suites)",
+        "suites", "string",
+    ),
+    Option(
+        "--conformance-fixtures", "conformance_fixtures", "conformance_fixtures",
+        "CHECKOUT_CONFORMANCE_FIXTURES",
+        "folder with bodies.yaml and expectations.yaml (default: fixtures)", "fixtures", "path",
+    ),
+)
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("checkout-conformance", "checkout-conformance (POST /checkouts suite)")
+    for option in OPTIONS:
+        help_text = f"{option.help}. [env {option.env}, ini {option.ini}]"
+        if option.kind == "bool":
+            group.addoption(option.flag, action="store_true", dest=option.dest, default=None, help=help_text)
+        else:
+            group.addoption(option.flag, action="store", dest=option.dest, default=None, help=help_text)
+        parser.addini(option.ini, help=option.help, type=option.ini_type(), default=None)
+
+
+def _convert(option: Option, value: Any, origin: str) -> Any:
+    if option.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        raise pytest.UsageError(f"{origin}: expected true or false, got {value!r}")
+    if option.kind in ("float", "int"):
+        try:
+            number = float(value) if option.kind == "float" else int(value)
+        except (TypeError, ValueError):
+            raise pytest.UsageError(f"{origin}: expected a number, got {value!r}") from None
+        if number <= 0:
+            raise pytest.UsageError(f"{origin}: must be greater than 0, got {value!r}")
+        return number
+    return str(value)
+
+
+def resolve(config: pytest.Config, option: Option) -> tuple[Any, str]:
+    """(value, where it came from) for one option."""
+    value = config.getoption(option.dest)
+    if value is not None:
+        return _convert(option, value, option.flag), option.flag
+    if os.environ.get(option.env) is not None:
+        return _convert(option, os.environ[option.env], f"${option.env}"), f"${option.env}"
+    ini_value = config.getini(option.ini)
+    if ini_value not in (None, ""):
+        return _convert(option, ini_value, f"ini {option.ini}"), f"ini {option.ini}"
+    return option.default, "default"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings of one run, resolved once at start-up."""
+
+    base_url: str | None  # None: the embedded reference server
+    profile_path: Path
+    certificate_path: Path
+    fail_on_should: bool
+    request_timeout: float
+    suites: tuple[Path, ...]
+    fixtures: Path
+    api_key_from_env: bool
+
+    @property
+    def embedded(self) -> bool:
+        return self.base_url is None
+
+    @property
+    def target_host(self) -> str:
+        if self.base_url is None:
+            return "embedded reference server (127.0.0.1, ephemeral port)"
+        parts = urlsplit(self.base_url)
+        return parts.hostname or self.base_url
+
+
+def _path(config: pytest.Config, text: str) -> Path:
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+def _invocation_path(config: pytest.Config, text: str) -> Path:
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def load_settings(config: pytest.Config) -> Settings:
+    resolved = {option.dest: resolve(config, option) for option in OPTIONS}
+    values = {dest: value for dest, (value, _origin) in resolved.items()}
+    base_url = config.getoption("base_url", default=None) or None
+    if base_url is not None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise pytest.UsageError(
+                f"--base-url {base_url!r} is not an http(s) URL; give the API root, e.g."
+                " https://test.dodopayments.com"
+            )
+    profile_text = values["conformance_profile"]
+    if profile_text is None:
+        if base_url is not None:
+            raise pytest.UsageError(
+                "--base-url needs --target-profile PATH: a profile naming the ids that exist on"
+                f" that server (format: contracts/profile.schema.json; see {_resources.REFERENCE_PROFILE_PATH.name}"
+                " in fixtures/profiles for an example)"
+            )
+        profile_path = _resources.REFERENCE_PROFILE_PATH
+    else:
+        profile_path = _invocation_path(config, profile_text)
+        if not profile_path.is_file():
+            raise pytest.UsageError(f"--target-profile {profile_text}: no such file ({profile_path})")
+    if base_url is not None and not os.environ.get(API_KEY_ENV):
+        raise pytest.UsageError(
+            f"--base-url {base_url} needs an API key: set {API_KEY_ENV} in the environment"
+            " (it is never read from files or the command line)"
+        )
+    fixtures = _path(config, values["conformance_fixtures"])
+    if not fixtures.is_dir():
+        fixtures = _resources.FIXTURES_DIR
+    suites = tuple(
+        _path(config, part.strip()) for part in str(values["conformance_suites"]).split(",") if part.strip()
+    )
+    return Settings(
+        base_url=base_url,
+        profile_path=profile_path,
+        certificate_path=(
+            _path(config, values["conformance_certificate"])
+            if resolved["conformance_certificate"][1] == "default"
+            else _invocation_path(config, values["conformance_certificate"])
+        ),
+        fail_on_should=bool(values["conformance_fail_on_should"]),
+        request_timeout=float(values["conformance_request_timeout"]),
+        suites=suites,
+        fixtures=fixtures,
+        api_key_from_env=base_url is not None,
+    )

@@ -1,0 +1,280 @@
+"""The pytest plugin: options, collection of scenario files, the target, the verdict.
+
+Activated by the repository's `conftest.py` (`pytest_plugins`), so installing the package
+changes no other pytest session. Under pytest-xdist every worker runs items against its own
+target connection (and, for the embedded server, its own server), and the controller gathers
+the records and writes the one certificate.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .. import __version__, certificate
+from ..catalog import load_catalog
+from ..contract import load_contract
+from ..profile import Profile
+from ..redact import API_KEY_ENV, RedactingFilter, Redactor, Secret
+from ._bodies import BodyLibrary
+from ._items import RECORD_KEY, ScenarioFile
+from ._model import ExpectationGroups, Library
+from ._settings import Settings, add_options, load_settings
+from ._target import EmbeddedServer, Target, TargetUnreachable
+
+STATE_KEY = pytest.StashKey["SessionState"]()
+REDACTED_LOGGERS = ("httpx", "httpcore", "urllib3", "schemathesis", "hypothesis")
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+EXIT_TARGET_UNREACHABLE = 3
+
+
+@dataclass
+class SessionState:
+    """Everything the plugin keeps for one pytest process."""
+
+    config: pytest.Config
+    settings: Settings
+    redactor: Redactor
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    records: list[dict[str, Any]] = field(default_factory=list)
+    blocking_failures: int = 0
+    warning_failures: list[str] = field(default_factory=list)
+    _library: Library | None = None
+    _target: Target | None = None
+    _server: EmbeddedServer | None = None
+    _profile: Profile | None = None
+    summary: dict[str, Any] | None = None
+
+    def library(self) -> Library:
+        if self._library is None:
+            fixtures = self.settings.fixtures
+            self._library = Library(
+                catalog=load_catalog(),
+                contract=load_contract(),
+                bodies=BodyLibrary.load(fixtures / "bodies.yaml"),
+                groups=ExpectationGroups.load(fixtures / "expectations.yaml"),
+            )
+        return self._library
+
+    def profile(self) -> Profile:
+        if self._profile is None:
+            self._profile = Profile.load(self.settings.profile_path)
+        return self._profile
+
+    def target(self) -> Target:
+        """The target, started (embedded) and probed on first use; unreachable ends the session."""
+        if self._target is None:
+            try:
+                if self.settings.embedded:
+                    self._server = EmbeddedServer()
+                    self.redactor.add(self._server.api_key.reveal())
+                    base_url, key = self._server.start(), self._server.api_key
+                else:
+                    assert self.settings.base_url is not None
+                    base_url, key = self.settings.base_url, Secret(os.environ[API_KEY_ENV])
+                target = Target(
+                    base_url=base_url,
+                    api_key=key,
+                    profile=self.profile(),
+                    embedded=self.settings.embedded,
+                    timeout=self.settings.request_timeout,
+                    redactor=self.redactor,
+                )
+                target.probe()
+            except TargetUnreachable as exc:
+                pytest.exit(f"checkout-conformance: target unreachable: {exc}", EXIT_TARGET_UNREACHABLE)
+            self._target = target
+        return self._target
+
+    def close(self) -> None:
+        if self._target is not None:
+            self._target.close()
+        if self._server is not None:
+            self._server.stop()
+
+
+def get_state(config: pytest.Config) -> SessionState:
+    return config.stash[STATE_KEY]
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+# -- configuration ---------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-base-url has read its env var and ini key
+def pytest_configure(config: pytest.Config) -> None:
+    for level in ("must", "should", "may"):
+        config.addinivalue_line("markers", f"{level}: checks a {level.upper()} requirement")
+    for area in load_catalog_areas():
+        config.addinivalue_line("markers", f"{area.lower()}: checks a requirement of area {area}")
+    settings = load_settings(config)
+    redactor = Redactor()
+    if os.environ.get(API_KEY_ENV):
+        redactor.add(os.environ[API_KEY_ENV])
+    log_filter = RedactingFilter(redactor)
+    for name in REDACTED_LOGGERS:
+        logging.getLogger(name).addFilter(log_filter)
+    state = SessionState(config=config, settings=settings, redactor=redactor)
+    config.stash[STATE_KEY] = state
+    config.pluginmanager.register(SessionReporter(state), "checkout-conformance-session")
+
+
+def load_catalog_areas() -> list[str]:
+    return sorted({requirement.area for requirement in load_catalog()})
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = get_state(config)
+    settings = state.settings
+    strictness = "MUST and SHOULD fail the run" if settings.fail_on_should else "MUST fails the run, SHOULD warns"
+    return [
+        f"checkout-conformance {__version__}: target {settings.target_host}",
+        f"  profile: {settings.profile_path} | strictness: {strictness}"
+        f" | request timeout: {settings.request_timeout:g} s",
+        f"  certificate: {settings.certificate_path}"
+        + (f" | API key: ${API_KEY_ENV}" if not settings.embedded else ""),
+    ]
+
+
+# -- collection ------------------------------------------------------------------------------
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix not in SCENARIO_SUFFIXES:
+        return None
+    settings = get_state(parent.config).settings
+    if any(file_path.is_relative_to(suite) for suite in settings.suites):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+def is_partial(config: pytest.Config, settings: Settings) -> bool:
+    """A run that selects fewer tests than the whole suite cannot claim conformance."""
+    option = config.option
+    if getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "deselect", None):
+        return True
+    if getattr(option, "lf", False) or getattr(option, "stepwise", False):
+        return True
+    paths = [Path(str(arg).split("::", 1)[0]) for arg in config.args]
+    absolute = [p if p.is_absolute() else Path(config.invocation_params.dir) / p for p in paths]
+    resolved = [p.resolve() for p in absolute]
+    has_item_selectors = any("::" in str(arg) for arg in config.args)
+    return has_item_selectors or not all(
+        any(suite.resolve().is_relative_to(path) for path in resolved) for suite in settings.suites
+    )
+
+
+# -- running and reporting -------------------------------------------------------------------
+class SessionReporter:
+    """The per-session half of the plugin: redaction, records, verdict, exit status, summary.
+
+    Registered in `pytest_configure` as an object, so its hooks see the session's state.
+    """
+
+    def __init__(self, state: SessionState) -> None:
+        self.state = state
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, Any, Any]:
+        """Redact every report, and hand the item's record to the controller (xdist-safe)."""
+        report = yield
+        redactor = self.state.redactor
+        if redactor:
+            if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+                report.longrepr = redactor.text(str(report.longrepr))
+            report.sections = [(title, redactor.text(text)) for title, text in report.sections]
+        record = item.stash.get(RECORD_KEY, None)
+        if record is not None and report.when == "call":
+            report.conformance = record
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Gather records where the certificate is written (the controller, or the only process)."""
+        if is_worker(self.state.config):
+            return
+        record = getattr(report, "conformance", None)
+        if record is not None:
+            self.state.records.append(record)
+        if report.failed:
+            if record is not None and not record.get("blocking", True):
+                self.state.warning_failures.append(report.nodeid)
+            else:
+                self.state.blocking_failures += 1
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
+        """A failure of SHOULD/MAY requirements only is shown as a warning, not a failure."""
+        record = getattr(report, "conformance", None)
+        if report.when == "call" and report.failed and record and not record.get("blocking", True):
+            return "warned", "W", ("WARNED", {"yellow": True})
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        state = self.state
+        if is_worker(state.config) or not state.records:
+            return
+        profile = state.profile()
+        settings = state.settings
+        info = certificate.RunInfo(
+            target_host=settings.target_host if not settings.embedded else "127.0.0.1",
+            embedded=settings.embedded,
+            profile_name=profile.name,
+            profile_kind=profile.kind,
+            fail_on_should=settings.fail_on_should,
+            partial=is_partial(state.config, settings),
+            started=state.started,
+            finished=datetime.now(UTC),
+        )
+        document = state.redactor.value(
+            certificate.build(state.records, load_catalog(), load_contract(), info)
+        )
+        certificate.write(document, settings.certificate_path)
+        state.summary = document
+        if session.exitstatus == pytest.ExitCode.TESTS_FAILED and state.blocking_failures == 0:
+            session.exitstatus = pytest.ExitCode.OK
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        state = self.state
+        document = state.summary
+        if is_worker(state.config) or document is None:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.section("checkout-conformance", sep="=", bold=True)
+        partial = "  [partial run]" if document["run"]["partial"] else ""
+        write(f"verdict: {document['verdict']} ({document['verdict_rule']}){partial}")
+        for level in ("MUST", "SHOULD", "MAY"):
+            row = document["summary"][level]
+            write(
+                f"  {level:<6} {row['passed']:>3}/{row['total']:<3} passed, {row['failed']} failed,"
+                f" {row['not_tested']} not tested"
+            )
+        for requirement in document["requirements"]:
+            if requirement["status"] != "failed":
+                continue
+            counts_as_failure = requirement["level"] == "MUST" or (
+                state.settings.fail_on_should and requirement["level"] == "SHOULD"
+            )
+            marker = "FAILED " if counts_as_failure else "WARNING"
+            reason = (requirement.get("reasons") or [""])[0]
+            write(f"  {marker} {requirement['id']} ({requirement['level']}): {reason}")
+        for error in document["suite_errors"]:
+            write(f"  SUITE ERROR {error}")
+        write(f"certificate: {state.settings.certificate_path}")
+
+    def pytest_unconfigure(self) -> None:
+        self.state.close()
+
+
+__all__ = ["STATE_KEY", "SessionReporter", "SessionState", "get_state"]

@@ -1,0 +1,112 @@
+"""Keep the API key out of everything the suite prints or writes.
+
+The key lives in a `Secret`, whose repr never shows it, and every text that leaves the suite
+(failure reports, captured logs, Allure attachments, certificates, curl lines) goes through a
+`Redactor`, which knows the key and the forms it travels in: raw, base64 (standard and URL-safe,
+with and without padding, alone or as `key:` Basic credentials) and URL-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any
+
+API_KEY_ENV = "DODO_PAYMENTS_API_KEY"
+SHELL_REFERENCE = f"${API_KEY_ENV}"
+MIN_SECRET_LENGTH = 4  # shorter "keys" would redact ordinary text; they are refused upstream
+
+
+class Secret:
+    """A string that does not show itself: repr/str give a placeholder, `reveal()` the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret(<{API_KEY_ENV}>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def encoded_forms(value: str) -> dict[str, str]:
+    """Every form of `value` that a request or a log line may carry, keyed by a label."""
+    raw = value.encode()
+    forms: dict[str, str] = {}
+    for label, data in (("base64", raw), ("base64 of Basic credentials", raw + b":")):
+        for encoder in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encoder(data).decode()
+            forms.setdefault(encoded, label)
+            forms.setdefault(encoded.rstrip("="), label)
+    for encoded in (urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)):
+        if encoded != value:
+            forms.setdefault(encoded, "URL-encoded")
+    return {form: label for form, label in forms.items() if len(form) >= MIN_SECRET_LENGTH}
+
+
+class Redactor:
+    """Replaces secrets (and their encoded forms) in text and in JSON-like values."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._replacements: list[tuple[str, str]] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str) -> None:
+        if len(secret) < MIN_SECRET_LENGTH:
+            return
+        pairs = [(secret, SHELL_REFERENCE)]
+        pairs += [
+            (form, f"[redacted: {label} of {SHELL_REFERENCE}]")
+            for form, label in encoded_forms(secret).items()
+        ]
+        known = dict(self._replacements)
+        known.update(pairs)
+        # Longest first, so that an encoded form containing the raw key is replaced whole.
+        self._replacements = sorted(known.items(), key=lambda pair: -len(pair[0]))
+
+    def __bool__(self) -> bool:
+        return bool(self._replacements)
+
+    def text(self, value: str) -> str:
+        for secret, replacement in self._replacements:
+            if secret in value:
+                value = value.replace(secret, replacement)
+        return value
+
+    def value(self, value: Any) -> Any:
+        """Redact every string inside a JSON-like value (keys included)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v) for v in value]
+        return value
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites records so that no handler ever sees the key."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.redactor:
+            record.msg = self.redactor.text(record.getMessage())
+            record.args = None
+        return True

@@ -1,0 +1,86 @@
+"""From test records to requirement statuses and a verdict.
+
+Every test (a scenario case, a property test) leaves a *record*: which requirements it checked
+and how each fared. A requirement is `passed` only if every test mapped to it ran and passed,
+`failed` if any test found it broken, and `not_tested` otherwise (with the reasons). The verdict
+follows the product spec's rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .catalog import LEVELS, Catalog, Level
+
+Status = Literal["passed", "failed", "not_tested"]
+Verdict = Literal["conformant", "conformant-with-warnings", "incomplete", "non-conformant"]
+
+VERDICT_RULES: dict[str, str] = {
+    "conformant": "every MUST requirement was tested and passed, and no SHOULD failed",
+    "conformant-with-warnings": "every MUST requirement was tested and passed; some SHOULD failed",
+    "incomplete": "no MUST requirement failed, but some were not tested (or the run was partial)",
+    "non-conformant": "at least one MUST requirement failed",
+}
+
+
+@dataclass
+class RequirementResult:
+    id: str
+    level: Level
+    area: str
+    title: str
+    status: Status = "not_tested"
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def requirement_results(records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[RequirementResult]:
+    """One result per catalog requirement, in catalog order."""
+    results = {
+        r.id: RequirementResult(r.id, r.level, r.area, r.title) for r in catalog
+    }
+    for record in records:
+        for requirement_id, status in record.get("requirements", {}).items():
+            result = results.get(requirement_id)
+            if result is None:
+                continue
+            test = {"test": record["test"], "location": record.get("location"), "outcome": status}
+            failures = [f for f in record.get("failures", []) if f["requirement"] == requirement_id]
+            if failures:
+                test["failures"] = failures
+            if status == "not_tested" and record.get("skip_reason"):
+                test["reason"] = record["skip_reason"]
+            result.tests.append(test)
+    for result in results.values():
+        outcomes = [test["outcome"] for test in result.tests]
+        if "failed" in outcomes:
+            result.status = "failed"
+            result.reasons = sorted({f["reason"] for t in result.tests for f in t.get("failures", [])})[:5]
+        elif outcomes and all(outcome == "passed" for outcome in outcomes):
+            result.status = "passed"
+        else:
+            result.status = "not_tested"
+            reasons = {t.get("reason", "not run") for t in result.tests if t["outcome"] != "passed"}
+            result.reasons = sorted(reasons)[:5] if result.tests else ["no test in this run checks it"]
+    return list(results.values())
+
+
+def counts(results: Iterable[RequirementResult]) -> dict[str, dict[str, int]]:
+    table = {level: {"total": 0, "passed": 0, "failed": 0, "not_tested": 0} for level in LEVELS}
+    for result in results:
+        table[result.level]["total"] += 1
+        table[result.level][result.status] += 1
+    return table
+
+
+def verdict(results: Iterable[RequirementResult], partial: bool = False) -> Verdict:
+    table = counts(results)
+    if table["MUST"]["failed"]:
+        return "non-conformant"
+    if table["MUST"]["not_tested"] or partial:
+        return "incomplete"
+    if table["SHOULD"]["failed"]:
+        return "conformant-with-warnings"
+    return "conformant"
