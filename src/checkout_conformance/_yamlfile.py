@@ -16,6 +16,15 @@ import jsonschema
 import yaml
 
 
+def display_path(path: Path | str) -> str:
+    """A path as people want to read it: relative to the working directory when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 class DataFileError(Exception):
     """A human-written data file is wrong; the message names the file and line."""
 
@@ -26,7 +35,8 @@ class DataFileError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        shown = display_path(self.path)
+        where = f"{shown}:{self.line}" if self.line else shown
         return f"{where}: {self.message}"
 
 

@@ -117,7 +117,8 @@ def curl_line(request: PreparedRequest, redactor: Redactor) -> str:
             parts += ["--data-raw", _single_quote(body)]
     line = " ".join(parts)
     # The raw key sits inside single quotes: close them, expand the variable, reopen.
-    return redactor.text(line).replace(SHELL_REFERENCE, "'\"" + SHELL_REFERENCE + "\"'")
+    quoted = redactor.text(line).replace(SHELL_REFERENCE, "'\"" + SHELL_REFERENCE + "\"'")
+    return quoted.replace("\"'' ", "\" ").removesuffix("''")
 
 
 def encode_body(value: Any) -> bytes:

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import _resources
-from .._yamlfile import DataFileError, YamlList, YamlMap, load_yaml, validate_document
+from .._yamlfile import (
+    DataFileError,
+    YamlList,
+    YamlMap,
+    display_path,
+    load_yaml,
+    validate_document,
+)
 from ..catalog import Catalog
 from ..contract import Contract
 from ._bodies import BodyLibrary
@@ -74,7 +81,7 @@ class Scenario:
 
     @property
     def location(self) -> str:
-        return f"{self.path}:{self.line}"
+        return f"{display_path(self.path)}:{self.line}"
 
     def all_requirements(self) -> list[str]:
         """The scenario's own requirements, then any its expectations name, without repeats."""
@@ -164,7 +171,7 @@ class _Parser:
             if "is" in spec and spec["is"] is None:
                 spec["is"] = "null"  # `is: null` in YAML is the null value, meaning "is null"
             self.check_expectation(kind, spec, item, line)
-            out.append(Expectation(kind, spec, requirement, f"{self.path}:{line}"))
+            out.append(Expectation(kind, spec, requirement, f"{display_path(self.path)}:{line}"))
         return out
 
     def check_expectation(self, kind: str, spec: Mapping[str, Any], item: YamlMap, line: int) -> None:

@@ -109,7 +109,7 @@ def run_case(scenario: Scenario, case: Case, target: Target, library: Library) -
                         f"capture {name}",
                         f"a value at {path} to capture",
                         "nothing there",
-                        f"{scenario.path}:{step.line}",
+                        f"{scenario.location.rsplit(':', 1)[0]}:{step.line}",
                     )
                 )
         result.steps.append(StepRun(step, exchange, mismatches))

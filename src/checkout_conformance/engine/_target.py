@@ -32,8 +32,9 @@ class TargetUnreachable(Exception):
 class EmbeddedServer:
     """The reference server in a child process, for the duration of a test session."""
 
-    def __init__(self) -> None:
-        self.api_key = Secret("sk_test_embedded_" + secrets.token_urlsafe(24))
+    def __init__(self, api_key: Secret | None = None, extra_args: tuple[str, ...] = ()) -> None:
+        self.api_key = api_key or Secret("sk_test_embedded_" + secrets.token_urlsafe(24))
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
         self.base_url: str | None = None
 
@@ -41,7 +42,7 @@ class EmbeddedServer:
         env = {**os.environ, API_KEY_ENV: self.api_key.reveal()}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "checkout_conformance", "serve", "--host", "127.0.0.1",
-             "--port", "0", "--stop-on-stdin-eof"],
+             "--port", "0", "--stop-on-stdin-eof", *self.extra_args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -1,0 +1,89 @@
+"""Shared helpers for the project's own tests: real servers on loopback, real suite runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from checkout_conformance.engine._target import EmbeddedServer
+from checkout_conformance.redact import API_KEY_ENV, Secret
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_KEY = "sk_test_project_tests_key_9f8e7d6c5b4a"
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    api_key: str
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10, trust_env=False, **kwargs)
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def start_server(*extra_args: str, api_key: str = TEST_KEY) -> tuple[EmbeddedServer, RunningServer]:
+    server = EmbeddedServer(api_key=Secret(api_key), extra_args=extra_args)
+    return server, RunningServer(server.start(), api_key)
+
+
+@pytest.fixture(scope="session")
+def reference_server() -> Iterator[RunningServer]:
+    """The reference server as users run it: `checkout-conformance serve`, a real process."""
+    server, running = start_server()
+    yield running
+    server.stop()
+
+
+@dataclass
+class SuiteRun:
+    exit_code: int
+    output: str
+    certificate_path: Path
+
+    @property
+    def certificate(self) -> dict[str, Any]:
+        return dict(json.loads(self.certificate_path.read_text()))
+
+    def status(self, requirement_id: str) -> str:
+        for requirement in self.certificate["requirements"]:
+            if requirement["id"] == requirement_id:
+                return str(requirement["status"])
+        raise KeyError(requirement_id)
+
+
+def run_suite(
+    tmp_path: Path,
+    *args: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 600,
+) -> SuiteRun:
+    """Run the conformance suite in a child pytest, as a user would, and collect what it wrote."""
+    certificate = tmp_path / "certificate.json"
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--certificate={certificate}"]
+    if base_url is not None:
+        command += [f"--base-url={base_url}", "--target-profile=fixtures/profiles/reference.yaml"]
+    command += list(args)
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_"))}
+    child_env.pop(API_KEY_ENV, None)
+    if api_key is not None:
+        child_env[API_KEY_ENV] = api_key
+    child_env.update(env or {})
+    result = subprocess.run(
+        command, cwd=cwd, env=child_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return SuiteRun(result.returncode, result.stdout + result.stderr, certificate)
