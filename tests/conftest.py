@@ -74,16 +74,33 @@ def run_suite(
 ) -> SuiteRun:
     """Run the conformance suite in a child pytest, as a user would, and collect what it wrote."""
     certificate = tmp_path / "certificate.json"
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--certificate={certificate}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        f"--certificate={certificate}",
+    ]
     if base_url is not None:
         command += [f"--base-url={base_url}", "--target-profile=fixtures/profiles/reference.yaml"]
     command += list(args)
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_"))}
+    child_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_"))
+    }
     child_env.pop(API_KEY_ENV, None)
     if api_key is not None:
         child_env[API_KEY_ENV] = api_key
     child_env.update(env or {})
     result = subprocess.run(
-        command, cwd=cwd, env=child_env, capture_output=True, text=True, timeout=timeout, check=False
+        command,
+        cwd=cwd,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     return SuiteRun(result.returncode, result.stdout + result.stderr, certificate)

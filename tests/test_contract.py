@@ -1,4 +1,4 @@
-"""The contract is derived from upstream + overlay, reproducibly, and says what the overlay claims."""
+"""The contract is built from upstream and overlay, reproducibly, as the overlay says."""
 
 from __future__ import annotations
 
@@ -49,11 +49,16 @@ def test_contract_holds_only_the_operation_and_its_schema_closure() -> None:
 
 def test_metadata_accepts_integers_after_the_overlay() -> None:
     contract = load_contract()
-    body = {"product_cart": [{"product_id": "p", "quantity": 1}], "metadata": {"n": 1, "f": 1.5, "s": "x", "b": True}}
+    body = {
+        "product_cart": [{"product_id": "p", "quantity": 1}],
+        "metadata": {"n": 1, "f": 1.5, "s": "x", "b": True},
+    }
     assert contract.errors("CreateCheckoutSessionRequest", body) == []
     upstream = extract_operation(load_openapi(UpstreamRecord.load().path))
     schemas = upstream["components"]["schemas"]
-    assert "oneOf" in schemas["Metadata"]["additionalProperties"], "upstream still has the oneOf trap"
+    assert "oneOf" in schemas["Metadata"]["additionalProperties"], (
+        "upstream still has the oneOf trap"
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,8 +80,22 @@ def test_customer_forms_are_unambiguous(customer: dict[str, str], valid: bool) -
 @pytest.mark.parametrize(
     ("edit", "valid"),
     [
-        ({"custom_fields": [{"key": f"k{i}", "label": "L", "field_type": "text"} for i in range(5)]}, True),
-        ({"custom_fields": [{"key": f"k{i}", "label": "L", "field_type": "text"} for i in range(6)]}, False),
+        (
+            {
+                "custom_fields": [
+                    {"key": f"k{i}", "label": "L", "field_type": "text"} for i in range(5)
+                ]
+            },
+            True,
+        ),
+        (
+            {
+                "custom_fields": [
+                    {"key": f"k{i}", "label": "L", "field_type": "text"} for i in range(6)
+                ]
+            },
+            False,
+        ),
         ({"discount_codes": ["C"] * 20}, True),
         ({"discount_codes": ["C"] * 21}, False),
         ({"subscription_data": {"trial_period_days": 10000}}, True),
@@ -105,6 +124,8 @@ def test_error_responses_are_declared_with_the_documented_body() -> None:
 
 def test_an_overlay_target_that_no_longer_exists_is_an_error() -> None:
     document = extract_operation(load_openapi(UpstreamRecord.load().path))
-    overlay = {"actions": [{"target": "/components/schemas/Gone/properties/x", "update": {"maxItems": 1}}]}
+    overlay = {
+        "actions": [{"target": "/components/schemas/Gone/properties/x", "update": {"maxItems": 1}}]
+    }
     with pytest.raises(ContractBuildError, match="does not exist"):
         apply_overlay(document, overlay)

@@ -19,7 +19,9 @@ Edit = Callable[[dict[str, Any]], None]
 def drift(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "checkout_conformance", "drift", *args],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -32,7 +34,9 @@ def edited_upstream(tmp_path: Path, edit: Edit) -> Path:
 
 
 def add_feature_flag(doc: dict[str, Any]) -> None:
-    doc["components"]["schemas"]["CheckoutSessionFlags"]["properties"]["require_cardholder_name"] = {"type": "boolean"}
+    doc["components"]["schemas"]["CheckoutSessionFlags"]["properties"][
+        "require_cardholder_name"
+    ] = {"type": "boolean"}
 
 
 def remove_enum_value(doc: dict[str, Any]) -> None:
@@ -57,14 +61,22 @@ def unrelated_change(doc: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (add_feature_flag, "+ request.feature_flags.require_cardholder_name: added (boolean, optional)"),
-        (remove_enum_value, "~ request.allowed_payment_method_types[]: enum values removed: satispay"),
+        (
+            add_feature_flag,
+            "+ request.feature_flags.require_cardholder_name: added (boolean, optional)",
+        ),
+        (
+            remove_enum_value,
+            "~ request.allowed_payment_method_types[]: enum values removed: satispay",
+        ),
         (require_checkout_url, "~ response.200.checkout_url: now required"),
         (require_checkout_url, "~ response.200.checkout_url: no longer nullable"),
         (declare_401, "+ response 401: added"),
     ],
 )
-def test_relevant_changes_are_reported_with_exit_1(tmp_path: Path, edit: Edit, expected: str) -> None:
+def test_relevant_changes_are_reported_with_exit_1(
+    tmp_path: Path, edit: Edit, expected: str
+) -> None:
     result = drift(str(edited_upstream(tmp_path, edit)))
     assert result.returncode == 1, result.stderr
     assert expected in result.stdout

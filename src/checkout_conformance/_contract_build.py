@@ -199,9 +199,7 @@ def apply_overlay(doc: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any
         else:
             raise ContractBuildError(f"overlay action {number}: needs one of set, update, remove")
     missing = [
-        ref
-        for ref in _refs(result)
-        if ref.split("/")[-1] not in result["components"]["schemas"]
+        ref for ref in _refs(result) if ref.split("/")[-1] not in result["components"]["schemas"]
     ]
     if missing:
         raise ContractBuildError(f"after the overlay, references point nowhere: {missing}")

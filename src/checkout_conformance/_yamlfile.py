@@ -102,7 +102,7 @@ def load_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise DataFileError(path, None, "the file is not UTF-8 text") from None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -117,10 +117,9 @@ def line_at(document: Any, location: Iterable[str | int]) -> int | None:
     node = document
     line = getattr(node, "line", None)
     for part in location:
-        if isinstance(node, YamlMap) and isinstance(part, str) and part in node:
-            line = node.line_of(part)
-            node = node[part]
-        elif isinstance(node, YamlList) and isinstance(part, int) and part < len(node):
+        in_map = isinstance(node, YamlMap) and isinstance(part, str) and part in node
+        in_list = isinstance(node, YamlList) and isinstance(part, int) and part < len(node)
+        if in_map or in_list:
             line = node.line_of(part)
             node = node[part]
         else:

@@ -56,7 +56,9 @@ class Catalog:
             if row["area"] not in areas:
                 raise DataFileError(path, line, f"area {row['area']!r} is not in `areas`")
             if not row["id"].startswith(row["area"] + "-"):
-                raise DataFileError(path, line, f"{row['id']} does not belong to area {row['area']}")
+                raise DataFileError(
+                    path, line, f"{row['id']} does not belong to area {row['area']}"
+                )
             seen.add(row["id"])
             requirements.append(
                 Requirement(

@@ -83,7 +83,9 @@ def build(
 def write(certificate: Mapping[str, Any], path: Path) -> None:
     """Write atomically, so a reader never sees half a certificate."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".certificate-", suffix=".json")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=".certificate-", suffix=".json"
+    )
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(certificate, handle, indent=2, ensure_ascii=False)
         handle.write("\n")

@@ -7,6 +7,7 @@ on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -29,7 +30,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .profile import Profile
     from .server import DEFAULT_API_KEY, bind_socket, create_app, serve
 
-    key_source = "--api-key" if args.api_key else API_KEY_ENV if os.environ.get(API_KEY_ENV) else None
+    key_source = (
+        "--api-key" if args.api_key else API_KEY_ENV if os.environ.get(API_KEY_ENV) else None
+    )
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
     profile = Profile.load(Path(args.profile)) if args.profile else None
     app = create_app(
@@ -47,13 +50,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         ) from None
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
-    key_note = f"API key from {key_source}" if key_source else f"API key {DEFAULT_API_KEY} (the documented test key)"
+    key_note = (
+        f"API key from {key_source}"
+        if key_source
+        else f"API key {DEFAULT_API_KEY} (the documented test key)"
+    )
     limits = ", rate limits emulated" if args.rate_limit else ""
     print(f"listening on http://{shown_host}:{port} ({key_note}{limits})", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(app, sock, stop_on_stdin_eof=args.stop_on_stdin_eof, log_level=args.log_level)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -101,20 +106,31 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the reference server")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port (default 8000; 0 = any free port)"
+    )
     serve.add_argument(
         "--api-key",
         help=f"the one valid bearer key (default: ${API_KEY_ENV}, else the documented test key)",
     )
-    serve.add_argument("--profile", help="seed data from this profile (default: the reference profile)")
+    serve.add_argument(
+        "--profile", help="seed data from this profile (default: the reference profile)"
+    )
     serve.add_argument(
         "--rate-limit", action="store_true", help="emulate the documented rate limits (429s)"
     )
     serve.add_argument(
-        "--max-body-bytes", type=int, default=1024 * 1024, help="larger bodies get 413 (default 1 MiB)"
+        "--max-body-bytes",
+        type=int,
+        default=1024 * 1024,
+        help="larger bodies get 413 (default 1 MiB)",
     )
-    serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
     serve.add_argument(
         "--stop-on-stdin-eof",
         action="store_true",
@@ -122,19 +138,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_cmd_serve)
 
-    contract = commands.add_parser("contract", help="build or check contracts/checkouts.openapi.yaml")
-    contract_commands = contract.add_subparsers(dest="contract_command", required=True, metavar="ACTION")
-    build = contract_commands.add_parser("build", help="derive the contract from upstream + overlay")
+    contract = commands.add_parser(
+        "contract", help="build or check contracts/checkouts.openapi.yaml"
+    )
+    contract_commands = contract.add_subparsers(
+        dest="contract_command", required=True, metavar="ACTION"
+    )
+    build = contract_commands.add_parser(
+        "build", help="derive the contract from upstream + overlay"
+    )
     build.add_argument("--upstream", help="record this newer upstream OpenAPI document first")
     build.add_argument("--origin", help="where the new upstream document came from (recorded)")
-    build.add_argument("--check", action="store_true", help="only check the committed contract is current")
+    build.add_argument(
+        "--check", action="store_true", help="only check the committed contract is current"
+    )
     build.set_defaults(handler=_cmd_contract_build)
 
     drift = commands.add_parser(
         "drift", help="what changed for POST /checkouts in a newer upstream OpenAPI document"
     )
-    drift.add_argument("new_upstream", metavar="NEW_UPSTREAM", help="the newer OpenAPI document (JSON or YAML)")
-    drift.add_argument("--against", help="compare with this document instead of the recorded upstream")
+    drift.add_argument(
+        "new_upstream", metavar="NEW_UPSTREAM", help="the newer OpenAPI document (JSON or YAML)"
+    )
+    drift.add_argument(
+        "--against", help="compare with this document instead of the recorded upstream"
+    )
     drift.set_defaults(handler=_cmd_drift)
     return parser
 

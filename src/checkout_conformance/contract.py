@@ -176,7 +176,9 @@ class Contract:
         """Every property of the named object schema, descending `depth` levels into objects."""
         yield from self._fields(self._schemas[schema_name], (), depth)
 
-    def _fields(self, schema: dict[str, Any], prefix: tuple[str, ...], depth: int) -> Iterator[Field]:
+    def _fields(
+        self, schema: dict[str, Any], prefix: tuple[str, ...], depth: int
+    ) -> Iterator[Field]:
         obj = self.object_schema(schema)
         if obj is None:
             return

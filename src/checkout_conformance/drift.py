@@ -64,7 +64,9 @@ class _Flattener:
             schema = self.schemas[name]
         return (schema if isinstance(schema, dict) else {}), seen
 
-    def branches(self, schema: Any, seen: frozenset[str]) -> list[tuple[dict[str, Any], frozenset[str]]]:
+    def branches(
+        self, schema: Any, seen: frozenset[str]
+    ) -> list[tuple[dict[str, Any], frozenset[str]]]:
         resolved, seen = self.resolve(schema, seen)
         out: list[tuple[dict[str, Any], frozenset[str]]] = []
         for key in ("oneOf", "anyOf", "allOf"):
@@ -88,8 +90,11 @@ class _Flattener:
         top, _ = self.resolve(schema, seen)
         deprecated = deprecated or bool(top.get("deprecated"))
         self.fields[path] = FieldShape(
-            frozenset(types), required, frozenset(enum) if enum is not None else None,
-            tuple(sorted(limits.items())), deprecated,
+            frozenset(types),
+            required,
+            frozenset(enum) if enum is not None else None,
+            tuple(sorted(limits.items())),
+            deprecated,
         )
         for branch, branch_seen in branches:
             needed = set(branch.get("required", []))
@@ -135,7 +140,9 @@ def compare(old: dict[str, FieldShape], new: dict[str, FieldShape]) -> list[str]
             new_types = "|".join(sorted(after.types - {"null"})) or "any"
             lines.append(f"~ {path}: type {old_types} -> {new_types}")
         if ("null" in before.types) != ("null" in after.types):
-            lines.append(f"~ {path}: {'now nullable' if 'null' in after.types else 'no longer nullable'}")
+            lines.append(
+                f"~ {path}: {'now nullable' if 'null' in after.types else 'no longer nullable'}"
+            )
         if before.required != after.required:
             lines.append(f"~ {path}: {'now required' if after.required else 'now optional'}")
         if before.enum != after.enum:
@@ -148,7 +155,9 @@ def compare(old: dict[str, FieldShape], new: dict[str, FieldShape]) -> list[str]
         if before.limits != after.limits:
             lines.append(f"~ {path}: limits {dict(before.limits)} -> {dict(after.limits)}")
         if before.deprecated != after.deprecated:
-            lines.append(f"~ {path}: {'now deprecated' if after.deprecated else 'no longer deprecated'}")
+            lines.append(
+                f"~ {path}: {'now deprecated' if after.deprecated else 'no longer deprecated'}"
+            )
     return lines
 
 

@@ -36,11 +36,11 @@ class RequirementResult:
     reasons: list[str] = field(default_factory=list)
 
 
-def requirement_results(records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[RequirementResult]:
+def requirement_results(
+    records: Iterable[Mapping[str, Any]], catalog: Catalog
+) -> list[RequirementResult]:
     """One result per catalog requirement, in catalog order."""
-    results = {
-        r.id: RequirementResult(r.id, r.level, r.area, r.title) for r in catalog
-    }
+    results = {r.id: RequirementResult(r.id, r.level, r.area, r.title) for r in catalog}
     for record in records:
         for requirement_id, status in record.get("requirements", {}).items():
             result = results.get(requirement_id)
@@ -57,18 +57,24 @@ def requirement_results(records: Iterable[Mapping[str, Any]], catalog: Catalog) 
         outcomes = [test["outcome"] for test in result.tests]
         if "failed" in outcomes:
             result.status = "failed"
-            result.reasons = sorted({f["reason"] for t in result.tests for f in t.get("failures", [])})[:5]
+            result.reasons = sorted(
+                {f["reason"] for t in result.tests for f in t.get("failures", [])}
+            )[:5]
         elif outcomes and all(outcome == "passed" for outcome in outcomes):
             result.status = "passed"
         else:
             result.status = "not_tested"
             reasons = {t.get("reason", "not run") for t in result.tests if t["outcome"] != "passed"}
-            result.reasons = sorted(reasons)[:5] if result.tests else ["no test in this run checks it"]
+            result.reasons = (
+                sorted(reasons)[:5] if result.tests else ["no test in this run checks it"]
+            )
     return list(results.values())
 
 
 def counts(results: Iterable[RequirementResult]) -> dict[str, dict[str, int]]:
-    table = {level: {"total": 0, "passed": 0, "failed": 0, "not_tested": 0} for level in LEVELS}
+    table: dict[str, dict[str, int]] = {
+        level: {"total": 0, "passed": 0, "failed": 0, "not_tested": 0} for level in LEVELS
+    }
     for result in results:
         table[result.level]["total"] += 1
         table[result.level][result.status] += 1

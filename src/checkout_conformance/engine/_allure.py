@@ -33,7 +33,9 @@ def label(item: ScenarioItem, catalog: Catalog) -> None:
 
     requirements = [catalog[r] for r in item.scenario.all_requirements()]
     primary = requirements[0]
-    allure.dynamic.title(f"{item.scenario.title}" + (f" [{item.case.label}]" if item.case.label else ""))
+    allure.dynamic.title(
+        f"{item.scenario.title}" + (f" [{item.case.label}]" if item.case.label else "")
+    )
     allure.dynamic.description(
         f"{item.scenario.description}\n\nScenario `{item.scenario.id}` at {item.scenario.location}."
         + "".join(f"\n\n**{r.id} ({r.level})**: {r.text}" for r in requirements)
@@ -45,7 +47,9 @@ def label(item: ScenarioItem, catalog: Catalog) -> None:
     allure.dynamic.tag(*item.scenario.tags, *[r.level for r in requirements])
     for requirement in requirements:
         allure.dynamic.label("requirement", requirement.id)
-        allure.dynamic.link(CATALOG_LINK.format(id=requirement.id), name=requirement.id, link_type="tms")
+        allure.dynamic.link(
+            CATALOG_LINK.format(id=requirement.id), name=requirement.id, link_type="tms"
+        )
 
 
 def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:
@@ -55,6 +59,12 @@ def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:
 
     for index, step in enumerate(run.steps, start=1):
         suffix = f" (step {index}: {step.step.name})" if len(run.scenario.steps) > 1 else ""
-        allure.attach(step.exchange.render_request(redactor), f"request{suffix}", allure.attachment_type.TEXT)
-        allure.attach(step.exchange.render_response(redactor), f"response{suffix}", allure.attachment_type.TEXT)
+        allure.attach(
+            step.exchange.render_request(redactor), f"request{suffix}", allure.attachment_type.TEXT
+        )
+        allure.attach(
+            step.exchange.render_response(redactor),
+            f"response{suffix}",
+            allure.attachment_type.TEXT,
+        )
         allure.attach(step.exchange.curl(redactor), f"curl{suffix}", allure.attachment_type.TEXT)

@@ -8,6 +8,7 @@ on each other the same way. Paths are dotted with list indexes: `product_cart[0]
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ def set_path(value: Any, path: str, new: Any) -> None:
     if not tokens:
         raise BodyError("cannot set the whole body with `set`; use `value`")
     node = value
-    for token, following in zip(tokens, tokens[1:], strict=False):
+    for token, following in itertools.pairwise(tokens):
         if isinstance(token, int):
             if not isinstance(node, list) or token >= len(node):
                 raise BodyError(f"set {path}: no list item [{token}]")
@@ -140,11 +141,15 @@ class BodyLibrary:
         for name, spec in bodies.items():
             if not isinstance(spec, dict) or ("value" in spec) == ("from" in spec):
                 raise DataFileError(
-                    path, bodies.line_of(name), f"body {name!r} needs exactly one of `value` or `from`"
+                    path,
+                    bodies.line_of(name),
+                    f"body {name!r} needs exactly one of `value` or `from`",
                 )
             if "from" in spec and spec["from"] not in bodies:
                 raise DataFileError(
-                    path, bodies.line_of(name), f"body {name!r} builds on unknown body {spec['from']!r}"
+                    path,
+                    bodies.line_of(name),
+                    f"body {name!r} builds on unknown body {spec['from']!r}",
                 )
         library = cls(dict(bodies), path)
         for name in bodies:
@@ -157,7 +162,9 @@ class BodyLibrary:
     def unrendered(self, name: str, _seen: tuple[str, ...] = ()) -> Any:
         """The named body with its edits applied, still holding `${...}` references."""
         if name in _seen:
-            raise BodyError(f"bodies build on each other in a circle: {' -> '.join((*_seen, name))}")
+            raise BodyError(
+                f"bodies build on each other in a circle: {' -> '.join((*_seen, name))}"
+            )
         spec = self.specs[name]
         base = self.unrendered(spec["from"], (*_seen, name)) if "from" in spec else spec["value"]
         return apply_edits(base, spec)

@@ -54,7 +54,11 @@ def label_for(value: Any) -> str:
     """A short, stable, id-safe label for a value."""
     if isinstance(value, Mapping) and "label" in value:
         return str(value["label"])
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), sort_keys=True)
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, separators=(",", ":"), sort_keys=True)
+    )
     text = text.replace("[", "(").replace("]", ")")  # pytest ids use brackets themselves
     if len(text) > MAX_LABEL:
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]

@@ -118,7 +118,7 @@ def curl_line(request: PreparedRequest, redactor: Redactor) -> str:
     line = " ".join(parts)
     # The raw key sits inside single quotes: close them, expand the variable, reopen.
     quoted = redactor.text(line).replace(SHELL_REFERENCE, "'\"" + SHELL_REFERENCE + "\"'")
-    return quoted.replace("\"'' ", "\" ").removesuffix("''")
+    return quoted.replace("\"'' ", '" ').removesuffix("''")
 
 
 def encode_body(value: Any) -> bytes:

@@ -24,7 +24,7 @@ from ._runner import CaseRun, run_case
 from ._template import MissingProfileValue, TemplateError
 
 if TYPE_CHECKING:
-    from .plugin import SessionState
+    pass
 
 RECORD_KEY = pytest.StashKey[dict[str, Any]]()
 LEVEL_RANK: dict[str, int] = {"MUST": 0, "SHOULD": 1, "MAY": 2}
@@ -55,7 +55,9 @@ class ScenarioFile(pytest.File):
             cases = [
                 (scenario, case)
                 for scenario in scenarios
-                for case in expand(scenario.expand, state.library().contract, state.library().bodies)
+                for case in expand(
+                    scenario.expand, state.library().contract, state.library().bodies
+                )
             ]
         except DataFileError as error:
             yield BrokenScenarioFile.from_parent(self, name="invalid-scenario-file", error=error)
@@ -163,9 +165,13 @@ class ScenarioItem(pytest.Item):
                     "requirement": mismatch.requirement,
                     "reason": target.redactor.text(mismatch.render()),
                     "evidence": {
-                        "request": target.redactor.text(f"{last.request.method} {last.request.url}"),
+                        "request": target.redactor.text(
+                            f"{last.request.method} {last.request.url}"
+                        ),
                         "status": last.status,
-                        "expectation": target.redactor.text(f"{mismatch.expected} ({mismatch.source})"),
+                        "expectation": target.redactor.text(
+                            f"{mismatch.expected} ({mismatch.source})"
+                        ),
                         "actual": target.redactor.text(mismatch.actual),
                     },
                 }
@@ -189,7 +195,8 @@ class ScenarioItem(pytest.Item):
         for mismatch in mismatches:
             requirement = catalog[mismatch.requirement]
             lines.append(
-                f"  x {mismatch.render():<{width}}  [{requirement.id} {requirement.level}, {mismatch.source}]"
+                f"  x {mismatch.render():<{width}}"
+                f"  [{requirement.id} {requirement.level}, {mismatch.source}]"
             )
         step_run = run.steps[-1]
         step_note = f"step {len(run.steps)} of {len(self.scenario.steps)}: {step_run.step.name}"

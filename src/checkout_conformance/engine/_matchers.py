@@ -120,8 +120,8 @@ def check(expectation: Expectation, exchange: Exchange, contract: Contract) -> M
     kind = expectation.kind
 
     if kind == "status":
-        ok, text = _status_allowed(spec["status"])
-        return None if ok(exchange.status) else mismatch("status", text, str(exchange.status))
+        allowed, text = _status_allowed(spec["status"])
+        return None if allowed(exchange.status) else mismatch("status", text, str(exchange.status))
 
     if kind == "rejected":
         if not 400 <= exchange.status < 500:
@@ -135,7 +135,9 @@ def check(expectation: Expectation, exchange: Exchange, contract: Contract) -> M
     if kind == "body_excludes":
         needle = str(spec["body_excludes"])
         if needle and needle in exchange.text:
-            return mismatch("body", f"a body that does not contain {needle!r}", "a body containing it")
+            return mismatch(
+                "body", f"a body that does not contain {needle!r}", "a body containing it"
+            )
         return None
 
     if kind == "header":

@@ -109,7 +109,9 @@ class ExpectationGroups:
         for name, group in document["groups"].items():
             if not isinstance(group, YamlMap) or not isinstance(group.get("expect"), YamlList):
                 raise DataFileError(
-                    path, document["groups"].line_of(name), f"group {name!r} needs an `expect:` list"
+                    path,
+                    document["groups"].line_of(name),
+                    f"group {name!r} needs an `expect:` list",
                 )
             groups[name] = group["expect"]
         return cls(groups, path)
@@ -136,7 +138,8 @@ class _Parser:
     def requirement(self, value: str, line: int) -> str:
         if value not in self.library.catalog:
             raise self.fail(
-                line, f"unknown requirement {value!r} (IDs are listed in contracts/requirements.yaml)"
+                line,
+                f"unknown requirement {value!r} (IDs are listed in contracts/requirements.yaml)",
             )
         return value
 
@@ -155,7 +158,8 @@ class _Parser:
                 if name not in self.library.groups.groups:
                     raise self.fail(
                         item.line_of("use"),
-                        f"unknown expectation group {name!r} (groups are in fixtures/expectations.yaml)",
+                        f"unknown expectation group {name!r}"
+                        " (groups are in fixtures/expectations.yaml)",
                     )
                 if name in via:
                     raise self.fail(item.line_of("use"), f"expectation group {name!r} uses itself")
@@ -174,10 +178,14 @@ class _Parser:
             out.append(Expectation(kind, spec, requirement, f"{display_path(self.path)}:{line}"))
         return out
 
-    def check_expectation(self, kind: str, spec: Mapping[str, Any], item: YamlMap, line: int) -> None:
+    def check_expectation(
+        self, kind: str, spec: Mapping[str, Any], item: YamlMap, line: int
+    ) -> None:
         matchers = [key for key in VALUE_MATCHERS if key in spec]
         if kind in ("json", "header") and not matchers:
-            raise self.fail(line, f"a `{kind}` expectation needs one of: {', '.join(VALUE_MATCHERS)}")
+            raise self.fail(
+                line, f"a `{kind}` expectation needs one of: {', '.join(VALUE_MATCHERS)}"
+            )
         if kind == "header" and "schema" in spec:
             raise self.fail(line, "a `header` expectation cannot use `schema`")
         if len(matchers) > 1 and kind != "schema":
@@ -186,7 +194,8 @@ class _Parser:
         if schema is not None and not self.library.contract.has_schema(schema):
             raise self.fail(
                 item.line_of("schema"),
-                f"the contract has no schema {schema!r} (known: {', '.join(self.library.contract.schema_names)})",
+                f"the contract has no schema {schema!r}"
+                f" (known: {', '.join(self.library.contract.schema_names)})",
             )
 
     @staticmethod
@@ -214,7 +223,9 @@ class _Parser:
     def request(self, raw: YamlMap) -> RequestSpec:
         body = raw.get("body")
         if isinstance(body, str) and body not in self.library.bodies:
-            raise self.fail(raw.line_of("body"), f"unknown body {body!r} (bodies are in fixtures/bodies.yaml)")
+            raise self.fail(
+                raw.line_of("body"), f"unknown body {body!r} (bodies are in fixtures/bodies.yaml)"
+            )
         if isinstance(body, Mapping) and "from" in body and body["from"] not in self.library.bodies:
             raise self.fail(
                 body.line_of("from") if isinstance(body, YamlMap) else raw.line,
@@ -232,7 +243,9 @@ class _Parser:
         )
 
     def step(self, raw: YamlMap, name: str, default_requirement: str) -> Step:
-        expectations = self.implied_no_session(self.expectations(raw["expect"], default_requirement))
+        expectations = self.implied_no_session(
+            self.expectations(raw["expect"], default_requirement)
+        )
         return Step(
             name=name,
             request=self.request(raw["request"]),
@@ -257,7 +270,9 @@ class _Parser:
         scenario_id = raw["id"]
         if scenario_id in seen_ids:
             raise self.fail(
-                raw.line_of("id"), f"scenario id {scenario_id!r} is used twice (first at line {seen_ids[scenario_id]})"
+                raw.line_of("id"),
+                f"scenario id {scenario_id!r} is used twice"
+                f" (first at line {seen_ids[scenario_id]})",
             )
         seen_ids[scenario_id] = raw.line_of("id")
         requirements = tuple(
@@ -287,7 +302,9 @@ class _Parser:
             line=raw.line,
         )
 
-    def check_variables(self, raw: YamlMap, expansion_names: set[str], steps: tuple[Step, ...]) -> None:
+    def check_variables(
+        self, raw: YamlMap, expansion_names: set[str], steps: tuple[Step, ...]
+    ) -> None:
         captured: set[str] = set()
         for index, step in enumerate(steps):
             raw_step = raw["steps"][index] if "steps" in raw else raw

@@ -70,9 +70,9 @@ def _rendered_request(step: Step, context: Context) -> dict[str, Any]:
         "query": dict(spec.query),
         "raw": spec.raw,
         "content_type": spec.content_type,
-        "body": spec.body if not isinstance(spec.body, dict) else {
-            key: value for key, value in spec.body.items() if key not in ("from", "value")
-        },
+        "body": spec.body
+        if not isinstance(spec.body, dict)
+        else {key: value for key, value in spec.body.items() if key not in ("from", "value")},
     }
     rendered = render(raw, context)
     assert isinstance(rendered, dict)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,42 +29,66 @@ class Option:
     default: Any
     kind: str = "string"  # string | bool | float | int | path
 
-    def ini_type(self) -> str:
+    def ini_type(self) -> Literal["bool", "string"]:
         return "bool" if self.kind == "bool" else "string"
 
 
 OPTIONS = (
     Option(
-        "--target-profile", "conformance_profile", "conformance_profile", "CHECKOUT_CONFORMANCE_PROFILE",
+        "--target-profile",
+        "conformance_profile",
+        "conformance_profile",
+        "CHECKOUT_CONFORMANCE_PROFILE",
         "profile YAML naming the ids that exist on the target (default: the reference profile;"
-        " required with --base-url)", None, "path",
+        " required with --base-url)",
+        None,
+        "path",
     ),
     Option(
-        "--certificate", "conformance_certificate", "conformance_certificate",
+        "--certificate",
+        "conformance_certificate",
+        "conformance_certificate",
         "CHECKOUT_CONFORMANCE_CERTIFICATE",
         "where to write the conformance certificate (default reports/certificate.json)",
-        "reports/certificate.json", "path",
+        "reports/certificate.json",
+        "path",
     ),
     Option(
-        "--fail-on-should", "conformance_fail_on_should", "conformance_fail_on_should",
+        "--fail-on-should",
+        "conformance_fail_on_should",
+        "conformance_fail_on_should",
         "CHECKOUT_CONFORMANCE_FAIL_ON_SHOULD",
-        "count SHOULD failures like MUST failures (non-zero exit)", False, "bool",
+        "count SHOULD failures like MUST failures (non-zero exit)",
+        False,
+        "bool",
     ),
     Option(
-        "--request-timeout", "conformance_request_timeout", "conformance_request_timeout",
-        "CHECKOUT_CONFORMANCE_REQUEST_TIMEOUT", "seconds to wait for each response (default 10)",
-        10.0, "float",
+        "--request-timeout",
+        "conformance_request_timeout",
+        "conformance_request_timeout",
+        "CHECKOUT_CONFORMANCE_REQUEST_TIMEOUT",
+        "seconds to wait for each response (default 10)",
+        10.0,
+        "float",
     ),
     Option(
-        "--conformance-suites", "conformance_suites", "conformance_suites",
+        "--conformance-suites",
+        "conformance_suites",
+        "conformance_suites",
         "CHECKOUT_CONFORMANCE_SUITES",
-        "folder(s) of scenario YAML files, comma-separated, relative to the rootdir (default suites)",
-        "suites", "string",
+        "folder(s) of scenario YAML files, comma-separated, relative to the rootdir"
+        " (default suites)",
+        "suites",
+        "string",
     ),
     Option(
-        "--conformance-fixtures", "conformance_fixtures", "conformance_fixtures",
+        "--conformance-fixtures",
+        "conformance_fixtures",
+        "conformance_fixtures",
         "CHECKOUT_CONFORMANCE_FIXTURES",
-        "folder with bodies.yaml and expectations.yaml (default: fixtures)", "fixtures", "path",
+        "folder with bodies.yaml and expectations.yaml (default: fixtures)",
+        "fixtures",
+        "path",
     ),
 )
 
@@ -77,9 +101,13 @@ def add_options(parser: pytest.Parser) -> None:
     for option in OPTIONS:
         help_text = f"{option.help}. [env {option.env}, ini {option.ini}]"
         if option.kind == "bool":
-            group.addoption(option.flag, action="store_true", dest=option.dest, default=None, help=help_text)
+            group.addoption(
+                option.flag, action="store_true", dest=option.dest, default=None, help=help_text
+            )
         else:
-            group.addoption(option.flag, action="store", dest=option.dest, default=None, help=help_text)
+            group.addoption(
+                option.flag, action="store", dest=option.dest, default=None, help=help_text
+            )
         parser.addini(option.ini, help=option.help, type=option.ini_type(), default=None)
 
 
@@ -168,14 +196,16 @@ def load_settings(config: pytest.Config) -> Settings:
         if base_url is not None:
             raise pytest.UsageError(
                 "--base-url needs --target-profile PATH: a profile naming the ids that exist on"
-                f" that server (format: contracts/profile.schema.json; see {_resources.REFERENCE_PROFILE_PATH.name}"
-                " in fixtures/profiles for an example)"
+                " that server (format: contracts/profile.schema.json; example:"
+                f" fixtures/profiles/{_resources.REFERENCE_PROFILE_PATH.name})"
             )
         profile_path = _resources.REFERENCE_PROFILE_PATH
     else:
         profile_path = _invocation_path(config, profile_text)
         if not profile_path.is_file():
-            raise pytest.UsageError(f"--target-profile {profile_text}: no such file ({profile_path})")
+            raise pytest.UsageError(
+                f"--target-profile {profile_text}: no such file ({profile_path})"
+            )
     if base_url is not None and not os.environ.get(API_KEY_ENV):
         raise pytest.UsageError(
             f"--base-url {base_url} needs an API key: set {API_KEY_ENV} in the environment"
@@ -185,7 +215,9 @@ def load_settings(config: pytest.Config) -> Settings:
     if not fixtures.is_dir():
         fixtures = _resources.FIXTURES_DIR
     suites = tuple(
-        _path(config, part.strip()) for part in str(values["conformance_suites"]).split(",") if part.strip()
+        _path(config, part.strip())
+        for part in str(values["conformance_suites"]).split(",")
+        if part.strip()
     )
     return Settings(
         base_url=base_url,

@@ -41,19 +41,29 @@ class EmbeddedServer:
     def start(self) -> str:
         env = {**os.environ, API_KEY_ENV: self.api_key.reveal()}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "checkout_conformance", "serve", "--host", "127.0.0.1",
-             "--port", "0", "--stop-on-stdin-eof", *self.extra_args],
+            [
+                sys.executable,
+                "-m",
+                "checkout_conformance",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--stop-on-stdin-eof",
+                *self.extra_args,
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
-        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        assert stdout is not None
         found: list[str] = []
 
         def read_first_line() -> None:
-            assert self.process is not None and self.process.stdout is not None
-            found.append(self.process.stdout.readline().decode(errors="replace"))
+            found.append(stdout.readline().decode(errors="replace"))
 
         reader = threading.Thread(target=read_first_line, daemon=True)
         reader.start()
@@ -61,7 +71,11 @@ class EmbeddedServer:
         match = _LISTENING.search(found[0]) if found else None
         if match is None:
             self.stop()
-            stderr = self.process.stderr.read().decode(errors="replace")[-2000:] if self.process.stderr else ""
+            stderr = (
+                self.process.stderr.read().decode(errors="replace")[-2000:]
+                if self.process.stderr
+                else ""
+            )
             raise TargetUnreachable(
                 f"the embedded reference server did not start within {STARTUP_TIMEOUT_S:.0f} s"
                 + (f": {stderr.strip()}" if stderr.strip() else "")

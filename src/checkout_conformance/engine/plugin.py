@@ -89,7 +89,9 @@ class SessionState:
                 )
                 target.probe()
             except TargetUnreachable as exc:
-                pytest.exit(f"checkout-conformance: target unreachable: {exc}", EXIT_TARGET_UNREACHABLE)
+                pytest.exit(
+                    f"checkout-conformance: target unreachable: {exc}", EXIT_TARGET_UNREACHABLE
+                )
             self._target = target
         return self._target
 
@@ -138,7 +140,11 @@ def load_catalog_areas() -> list[str]:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     state = get_state(config)
     settings = state.settings
-    strictness = "MUST and SHOULD fail the run" if settings.fail_on_should else "MUST fails the run, SHOULD warns"
+    strictness = (
+        "MUST and SHOULD fail the run"
+        if settings.fail_on_should
+        else "MUST fails the run, SHOULD warns"
+    )
     return [
         f"checkout-conformance {__version__}: target {settings.target_host}",
         f"  profile: {settings.profile_path} | strictness: {strictness}"
@@ -161,7 +167,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def is_partial(config: pytest.Config, settings: Settings) -> bool:
     """A run that selects fewer tests than the whole suite cannot claim conformance."""
     option = config.option
-    if getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "deselect", None):
+    if (
+        getattr(option, "keyword", "")
+        or getattr(option, "markexpr", "")
+        or getattr(option, "deselect", None)
+    ):
         return True
     if getattr(option, "lf", False) or getattr(option, "stepwise", False):
         return True

@@ -100,7 +100,9 @@ def parse_json(raw: bytes) -> Any:
 class ReferenceApp:
     """The ASGI application. `ReferenceApp(ServerConfig(...))`, or `create_app(...)`."""
 
-    def __init__(self, config: ServerConfig | None = None, contract: Contract | None = None) -> None:
+    def __init__(
+        self, config: ServerConfig | None = None, contract: Contract | None = None
+    ) -> None:
         self.config = config or ServerConfig()
         self.contract = contract or load_contract()
         self.store = Store.from_profile(self.config.profile)
@@ -114,7 +116,9 @@ class ReferenceApp:
             try:
                 await self._http(scope, receive, send)
             except Exception:  # a bug must still answer with the documented body, and be logged
-                logger.exception("internal error while handling %s %s", scope["method"], scope["path"])
+                logger.exception(
+                    "internal error while handling %s %s", scope["method"], scope["path"]
+                )
                 await self._send_error(
                     send, ApiError(500, errors.INTERNAL_SERVER_ERROR, "Something went wrong :(")
                 )
@@ -231,7 +235,9 @@ class ReferenceApp:
             return parse_json(b"".join(chunks))
         except ValueError as exc:
             raise ApiError(
-                400, errors.INVALID_REQUEST_BODY, f"{errors.INVALID_BODY_MESSAGE} Malformed JSON: {exc}"
+                400,
+                errors.INVALID_REQUEST_BODY,
+                f"{errors.INVALID_BODY_MESSAGE} Malformed JSON: {exc}",
             ) from None
 
     def _create_session(self, body: Any) -> dict[str, Any]:
@@ -275,7 +281,9 @@ class ReferenceApp:
         await self._send(send, error.status, _error_body(error), [*_JSON_HEADERS, *(headers or [])])
 
     @staticmethod
-    async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    async def _send(
+        send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+    ) -> None:
         await send(
             {
                 "type": "http.response.start",

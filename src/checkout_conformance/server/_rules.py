@@ -182,7 +182,10 @@ def dropdowns_have_options(body: Body, store: Store) -> ApiError | None:
 def phone_flags(body: Body, store: Store) -> ApiError | None:
     # RULE-011: require_phone_number "Requires allow_phone_number_collection to also be true".
     flags = body.get("feature_flags") or {}
-    if flags.get("require_phone_number") is True and flags.get("allow_phone_number_collection") is False:
+    if (
+        flags.get("require_phone_number") is True
+        and flags.get("allow_phone_number_collection") is False
+    ):
         return ApiError.invalid_body(
             "feature_flags.require_phone_number requires allow_phone_number_collection"
         )
@@ -205,7 +208,9 @@ def confirm_needs_address(body: Body, store: Store) -> ApiError | None:
     if body.get("confirm") is not True:
         return None
     address = body.get("billing_address") or {}
-    needed = MINIMAL_ADDRESS_FIELDS if body.get("minimal_address") is True else CONFIRM_ADDRESS_FIELDS
+    needed = (
+        MINIMAL_ADDRESS_FIELDS if body.get("minimal_address") is True else CONFIRM_ADDRESS_FIELDS
+    )
     missing = [name for name in needed if not address.get(name)]
     if missing:
         return ApiError.invalid_body(
