@@ -13,11 +13,12 @@ from ._app import ReferenceApp
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind first, so that port 0 gives a real ephemeral port before the server starts."""
+    """Bind and listen first: port 0 gives a real port, and clients may connect at once."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)  # connections queue from now on, before the server loop takes over
     sock.set_inheritable(True)
     return sock
 
