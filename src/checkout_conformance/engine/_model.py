@@ -305,27 +305,32 @@ class _Parser:
     def check_variables(
         self, raw: YamlMap, expansion_names: set[str], steps: tuple[Step, ...]
     ) -> None:
+        """Every `${...}` names something that will exist when the step runs."""
         captured: set[str] = set()
         for index, step in enumerate(steps):
             raw_step = raw["steps"][index] if "steps" in raw else raw
-            for name, _filter in references(
-                [raw_step.get("request"), raw_step.get("expect"), raw.get("expand")]
-            ):
-                head, _, rest = name.partition(".")
-                if head in ("profile", "api_key"):
-                    continue
-                if head == "captured":
-                    if rest not in captured:
-                        raise self.fail(
-                            raw_step.line, f"${{{name}}} is used before a step captures {rest!r}"
-                        )
-                elif head not in expansion_names:
-                    raise self.fail(
-                        raw_step.line,
-                        f"unknown variable ${{{name}}} (define it under `expand:`, or use"
-                        " ${profile.KEY}, ${api_key}, ${captured.NAME})",
-                    )
+            for key in ("request", "expect"):
+                for name, _filter in references(raw_step.get(key)):
+                    self.check_reference(name, expansion_names, captured, raw_step.line_of(key))
             captured.update(step.capture)
+        for name, _filter in references(raw.get("expand")):
+            self.check_reference(name, set(), set(), raw.line_of("expand"))
+
+    def check_reference(
+        self, name: str, expansion_names: set[str], captured: set[str], line: int
+    ) -> None:
+        head, _, rest = name.partition(".")
+        if head in ("profile", "api_key"):
+            return
+        if head == "captured":
+            if rest not in captured:
+                raise self.fail(line, f"${{{name}}} is used before a step captures {rest!r}")
+        elif head not in expansion_names:
+            raise self.fail(
+                line,
+                f"unknown variable ${{{name}}} (define it under `expand:`, or use"
+                " ${profile.KEY}, ${api_key}, ${captured.NAME})",
+            )
 
 
 def load_scenario_file(path: Path, library: Library) -> list[Scenario]:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from .. import _resources
+from .._yamlfile import DataFileError
+from ..profile import Profile
 from ..redact import API_KEY_ENV
 
 
@@ -150,7 +152,7 @@ class Settings:
     """The effective settings of one run, resolved once at start-up."""
 
     base_url: str | None  # None: the embedded reference server
-    profile_path: Path
+    profile: Profile
     certificate_path: Path
     fail_on_should: bool
     request_timeout: float
@@ -211,6 +213,10 @@ def load_settings(config: pytest.Config) -> Settings:
             f"--base-url {base_url} needs an API key: set {API_KEY_ENV} in the environment"
             " (it is never read from files or the command line)"
         )
+    try:
+        profile = Profile.load(profile_path)
+    except DataFileError as error:
+        raise pytest.UsageError(f"bad --target-profile: {error}") from None
     fixtures = _path(config, values["conformance_fixtures"])
     if not fixtures.is_dir():
         fixtures = _resources.FIXTURES_DIR
@@ -221,7 +227,7 @@ def load_settings(config: pytest.Config) -> Settings:
     )
     return Settings(
         base_url=base_url,
-        profile_path=profile_path,
+        profile=profile,
         certificate_path=(
             _path(config, values["conformance_certificate"])
             if resolved["conformance_certificate"][1] == "default"

@@ -49,7 +49,6 @@ class SessionState:
     _library: Library | None = None
     _target: Target | None = None
     _server: EmbeddedServer | None = None
-    _profile: Profile | None = None
     summary: dict[str, Any] | None = None
 
     def library(self) -> Library:
@@ -64,9 +63,7 @@ class SessionState:
         return self._library
 
     def profile(self) -> Profile:
-        if self._profile is None:
-            self._profile = Profile.load(self.settings.profile_path)
-        return self._profile
+        return self.settings.profile
 
     def target(self) -> Target:
         """The target, started (embedded) and probed on first use; unreachable ends the session."""
@@ -147,7 +144,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     )
     return [
         f"checkout-conformance {__version__}: target {settings.target_host}",
-        f"  profile: {settings.profile_path} | strictness: {strictness}"
+        f"  profile: {settings.profile.name} ({settings.profile.kind}, {settings.profile.path})"
+        f" | strictness: {strictness}"
         f" | request timeout: {settings.request_timeout:g} s",
         f"  certificate: {settings.certificate_path}"
         + (f" | API key: ${API_KEY_ENV}" if not settings.embedded else ""),

@@ -1,0 +1,279 @@
+"""The suite as users run it: a child `pytest` against real servers on loopback."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, TEST_KEY, run_suite
+from .servers import Answer, Rewrite, serve_in_thread
+
+PLUGIN_ARGS = ("-c", str(ROOT / "pyproject.toml"), "-p", "checkout_conformance.engine.plugin")
+
+
+def custom_suite(tmp_path: Path, files: dict[str, str]) -> list[str]:
+    """Scenario files in a folder of their own, and the arguments that run exactly them."""
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    for name, text in files.items():
+        (suites / name).write_text(textwrap.dedent(text))
+    return [*PLUGIN_ARGS, f"--conformance-suites={suites}", str(suites)]
+
+
+GOOD_FILE = """\
+    scenarios:
+      - id: good-minimal
+        title: minimal works
+        requirements: [ACC-001]
+        request: {body: minimal}
+        expect:
+          - status: 200
+"""
+
+
+# -- the default run --------------------------------------------------------------------------
+def test_plain_pytest_runs_the_suite_against_the_embedded_server(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "-q")
+    assert run.exit_code == 0, run.output
+    assert "checkout-conformance" in run.output
+    certificate = run.certificate
+    assert certificate["implementation"]["embedded_reference_server"] is True
+    assert certificate["summary"]["MUST"]["failed"] == 0
+    assert run.status("CURL-001") == "passed"
+
+
+def test_report_header_shows_the_effective_settings(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "--co", "--request-timeout=3", "--fail-on-should")
+    assert "target embedded reference server" in run.output
+    assert "profile: reference (mock" in run.output
+    assert "MUST and SHOULD fail the run" in run.output
+    assert "request timeout: 3 s" in run.output
+
+
+# -- errors a person can act on ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("scenarios:\n  - id: x\n    title: [unclosed\n", ":3", "invalid YAML"),
+        (
+            "scenarios:\n  - id: x\n    title: t\n    requirements: [NOPE-001]\n"
+            "    request: {}\n"
+            "    expect: [{status: 200}]\n",
+            ":4",
+            "unknown requirement 'NOPE-001'",
+        ),
+        (
+            "scenarios:\n  - id: x\n    title: t\n    requirements: [ACC-001]\n"
+            "    request: {body: nope}\n"
+            "    expect: [{status: 200}]\n",
+            ":5",
+            "unknown body 'nope'",
+        ),
+        (
+            "scenarios:\n  - id: x\n    title: t\n    requirements: [ACC-001]\n"
+            "    request: {bodyy: minimal}\n"
+            "    expect: [{status: 200}]\n",
+            ":5",
+            "'bodyy' was unexpected",
+        ),
+        (
+            "scenarios:\n  - id: x\n    title: t\n    requirements: [ACC-001]\n"
+            "    request: {body: {from: minimal, set: {a: '${typo}'}}}\n    expect: [{status: 200}]\n",
+            ":5",
+            "unknown variable ${typo}",
+        ),
+        (
+            "scenarios:\n  - id: x\n    title: t\n    requirements: [ACC-001]\n    request: {}\n"
+            "    expect:\n      - json: session_id\n",
+            ":7",
+            "needs one of: is, equals",
+        ),
+    ],
+)
+def test_a_bad_scenario_file_fails_alone_with_file_and_line(
+    tmp_path: Path, text: str, where: str, message: str
+) -> None:
+    args = custom_suite(tmp_path, {"bad.yaml": text, "good.yaml": GOOD_FILE})
+    run = run_suite(tmp_path, *args, "-q", "-rA")
+    assert run.exit_code == 1, run.output
+    assert f"bad.yaml{where}: " in run.output
+    assert message in run.output
+    assert "good-minimal" in run.output and "1 passed" in run.output
+    assert "Traceback" not in run.output
+    assert run.certificate["suite_errors"]
+
+
+def test_missing_key_for_a_remote_target_is_a_usage_error(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "-q", base_url="http://127.0.0.1:9")
+    assert run.exit_code == 4
+    assert "set DODO_PAYMENTS_API_KEY" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_a_bad_profile_names_file_and_line(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: x\nkind: mock\ndata:\n  one_time_product_id: 42\n")
+    run = run_suite(tmp_path, "-q", f"--target-profile={profile}")
+    assert run.exit_code == 4
+    assert "profile.yaml:4: data.one_time_product_id: 42 is not of type 'string'" in run.output
+
+
+def test_an_unreachable_target_is_one_session_error(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "-q", base_url="http://127.0.0.1:9", api_key=TEST_KEY)
+    assert run.exit_code == 3, run.output
+    assert run.output.count("target unreachable") == 1
+    assert "Connection refused" in run.output or "ConnectError" in run.output
+    assert "failed" not in run.output.splitlines()[-1]
+
+
+# -- verdicts and exit status -----------------------------------------------------------------
+def forbid_instead_of_unauthorized(answer: Answer) -> None:
+    if answer.status == 401:
+        answer.status = 403
+
+
+def checkout_url_despite_payment_method(answer: Answer) -> None:
+    if isinstance(answer.body, dict) and "session_id" in answer.body:
+        answer.body["checkout_url"] = (
+            "https://checkout.example/session/" + answer.body["session_id"]
+        )
+
+
+def test_a_should_failure_warns_and_exits_0_unless_strict(tmp_path: Path) -> None:
+    with serve_in_thread(Rewrite(forbid_instead_of_unauthorized)) as url:
+        run = run_suite(tmp_path, "suites/auth", base_url=url, api_key=TEST_KEY)
+        strict = run_suite(
+            tmp_path / "strict", "suites/auth", "--fail-on-should", base_url=url, api_key=TEST_KEY
+        )
+    assert run.exit_code == 0, run.output
+    assert "WARNING AUTH-006 (SHOULD): status: expected status 401, got 403" in run.output
+    assert "warned" in run.output.splitlines()[-1]
+    assert run.status("AUTH-006") == "failed"
+    assert run.status("AUTH-001") == "passed"
+    assert strict.exit_code == 1
+    assert "FAILED  AUTH-006 (SHOULD)" in strict.output
+
+
+def test_a_must_failure_shows_expected_actual_exchange_and_curl(tmp_path: Path) -> None:
+    with serve_in_thread(Rewrite(checkout_url_despite_payment_method)) as url:
+        run = run_suite(tmp_path, "suites/checkout_url", base_url=url, api_key=TEST_KEY)
+    assert run.exit_code == 1
+    output = run.output
+    assert (
+        "CURL-001 (MUST) · curl-minimal-confirmed · suites/checkout_url/payment_method.yaml:"
+        in output
+    )
+    assert (
+        '$.checkout_url: expected not a string (null or absent), got "https://checkout.example'
+        in output
+    )
+    assert "request (step 1 of 1" in output and "response:" in output
+    assert "curl -sS -i -X POST" in output and '"$DODO_PAYMENTS_API_KEY"' in output
+    assert TEST_KEY not in output
+    assert "_pytest" not in output and "Traceback" not in output
+    assert run.certificate["verdict"] == "non-conformant"
+    failure = next(r for r in run.certificate["requirements"] if r["id"] == "CURL-001")
+    assert failure["status"] == "failed"
+    assert "expected not a string" in failure["reasons"][0]
+
+
+def test_a_profile_without_optional_ids_gives_not_tested_never_failed(tmp_path: Path) -> None:
+    profile = tmp_path / "bare.yaml"
+    profile.write_text(
+        "name: bare\nkind: mock\ndata:\n  one_time_product_id: pdt_ref_one_time_ebook\n"
+    )
+    run = run_suite(tmp_path, "-q", "-rs", f"--target-profile={profile}")
+    assert run.exit_code == 0, run.output
+    assert "not tested: the profile 'bare' has no `customer_id`" in run.output
+    assert run.status("CURL-001") == "not_tested"
+    assert run.certificate["verdict"] == "incomplete"
+
+
+def test_selection_with_k_or_m_is_a_partial_run(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "-q", "-m", "must")
+    assert run.exit_code == 0
+    assert run.certificate["run"]["partial"] is True
+    assert run.certificate["verdict"] == "incomplete"
+
+
+# -- xdist --------------------------------------------------------------------------------------
+def test_xdist_gives_the_same_results_and_one_certificate(tmp_path: Path) -> None:
+    serial = run_suite(tmp_path / "serial", "-q")
+    parallel = run_suite(tmp_path / "parallel", "-q", "-n", "2")
+    assert parallel.exit_code == serial.exit_code == 0, parallel.output
+
+    def statuses(certificate: dict[str, object]) -> dict[str, str]:
+        return {r["id"]: r["status"] for r in certificate["requirements"]}  # type: ignore[attr-defined]
+
+    assert statuses(parallel.certificate) == statuses(serial.certificate)
+    assert parallel.certificate["run"]["tests"] == serial.certificate["run"]["tests"]
+    assert len(list((tmp_path / "parallel").glob("*.json"))) == 1
+
+
+# -- plugins side by side ---------------------------------------------------------------------
+def test_the_plugin_coexists_with_common_plugins(tmp_path: Path) -> None:
+    run = run_suite(
+        tmp_path,
+        "-q",
+        f"--html={tmp_path / 'report.html'}",
+        "--timeout=60",
+        "--reruns=0",
+        f"--alluredir={tmp_path / 'allure'}",
+        "-n",
+        "2",
+    )
+    assert run.exit_code == 0, run.output
+    plugins = next(
+        line
+        for line in run_suite(tmp_path, "--co").output.splitlines()
+        if line.startswith("plugins:")
+    )
+    for name in (
+        "html",
+        "timeout",
+        "rerunfailures",
+        "profiling",
+        "allure-pytest",
+        "xdist",
+        "base-url",
+    ):
+        assert name in plugins
+    assert (tmp_path / "report.html").is_file()
+    assert any((tmp_path / "allure").glob("*-result.json"))
+
+
+# -- secrets ------------------------------------------------------------------------------------
+def test_a_canary_key_never_reaches_any_artifact(tmp_path: Path) -> None:
+    canary = "sk_live_CANARY_8f3k2j5h7g/+="
+    from checkout_conformance.redact import encoded_forms
+
+    forms = [canary, *encoded_forms(canary)]
+    with serve_in_thread(Rewrite(checkout_url_despite_payment_method, api_key=canary)) as url:
+        run = run_suite(
+            tmp_path,
+            "-l",
+            "--tb=long",
+            "-rA",
+            "--log-level=DEBUG",
+            f"--junitxml={tmp_path / 'junit.xml'}",
+            f"--alluredir={tmp_path / 'allure'}",
+            base_url=url,
+            api_key=canary,
+        )
+    assert run.exit_code == 1, (
+        run.output
+    )  # the rewritten server fails CURL-001: failures are in every artifact
+    texts = {"terminal": run.output}
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            texts[str(path)] = path.read_text(errors="replace")
+    assert any(
+        "expected not a string" in text for name, text in texts.items() if name.endswith(".xml")
+    )
+    hits = [(name, form) for name, text in texts.items() for form in forms if form in text]
+    assert hits == []
+    certificate = json.loads((tmp_path / "certificate.json").read_text())
+    assert certificate["verdict"] == "non-conformant"
