@@ -81,7 +81,8 @@ def test_report_header_shows_the_effective_settings(tmp_path: Path) -> None:
         ),
         (
             "scenarios:\n  - id: x\n    title: t\n    requirements: [ACC-001]\n"
-            "    request: {body: {from: minimal, set: {a: '${typo}'}}}\n    expect: [{status: 200}]\n",
+            "    request: {body: {from: minimal, set: {a: '${typo}'}}}\n"
+            "    expect: [{status: 200}]\n",
             ":5",
             "unknown variable ${typo}",
         ),
