@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..contract import Contract
-from ._bodies import BodyLibrary
+from ._bodies import BodyLibrary, get_path
 
 # A value of the wrong JSON type for each declared type (VAL-009: no coercion).
 WRONG_VALUES: dict[str, list[Any]] = {
@@ -66,6 +66,26 @@ def label_for(value: Any) -> str:
     return text
 
 
+def outside_enum(values: list[Any]) -> list[Any]:
+    """Values a strict server must refuse for this enum, derived from the enum itself."""
+    text = [str(value) for value in values]
+    first = text[0]
+    candidates = [
+        first.lower() if first.lower() != first else first.upper(),
+        first + "_X",
+        "",
+        "not_a_" + first.lower(),
+        f" {first}",
+    ]
+    seen = set(text)
+    out: list[Any] = []
+    for candidate in candidates:
+        if candidate not in seen:
+            seen.add(candidate)
+            out.append(candidate)
+    return out
+
+
 def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibrary) -> list[Any]:
     """The values one expansion variable takes, in a stable order."""
     skip = set(spec.get("except", []))
@@ -74,16 +94,35 @@ def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibra
         return list(spec["values"])
     if "enum" in spec:
         return [value for value in contract.enum_values(spec["enum"]) if value not in skip]
+    if "not_in_enum" in spec:
+        return [
+            value
+            for value in outside_enum(contract.enum_values(spec["not_in_enum"]))
+            if value not in skip
+        ]
+    nested_only = bool(spec.get("nested_only"))
+    within = bodies.unrendered(spec["within"]) if "within" in spec else None
+
+    def parent_exists(path: tuple[Any, ...]) -> bool:
+        if within is None or len(path) == 1:
+            return True
+        return get_path(within, ".".join(map(str, path[:-1])))[0]
+
     if "nullable_fields" in spec:
         return [
             field.dotted
             for field in contract.fields(spec["nullable_fields"], depth)
-            if field.nullable and field.dotted not in skip
+            if field.nullable
+            and field.dotted not in skip
+            and (len(field.path) > 1 or not nested_only)
+            and parent_exists(field.path)
         ]
     if "wrong_types" in spec:
         cases = []
         for field in contract.fields(spec["wrong_types"], depth):
-            if field.dotted in skip or not field.types:
+            if field.dotted in skip or not field.types or (nested_only and len(field.path) == 1):
+                continue
+            if not parent_exists(field.path):
                 continue
             for declared in sorted(field.types):
                 for wrong in WRONG_VALUES.get(declared, []):

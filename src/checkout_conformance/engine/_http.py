@@ -134,7 +134,7 @@ def prepare(
     api_key: Secret,
 ) -> PreparedRequest:
     """Build the request a step sends. `rendered` is the step's request with variables resolved."""
-    url = base_url.rstrip("/") + spec.path
+    url = base_url.rstrip("/") + str(rendered.get("path", spec.path))
     query = dict(rendered.get("query") or {})
     headers: dict[str, str | None] = {
         "Accept": "application/json",
@@ -172,7 +172,7 @@ def prepare(
     if query:
         url += ("&" if "?" in url else "?") + str(httpx.QueryParams(query))
     return PreparedRequest(
-        method=spec.method,
+        method=str(rendered.get("method", spec.method)).upper(),
         url=url,
         headers=[(name, value) for name, value in headers.items() if value is not None],
         body=body,

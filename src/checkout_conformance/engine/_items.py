@@ -191,7 +191,7 @@ class ScenarioItem(pytest.Item):
             f"{self.scenario.title}",
             "",
         ]
-        width = max(len(m.render()) for m in mismatches)
+        width = min(max(len(m.render()) for m in mismatches), 72)
         for mismatch in mismatches:
             requirement = catalog[mismatch.requirement]
             lines.append(

@@ -71,6 +71,10 @@ PREDICATES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "null_or_absent": (lambda v: v is ABSENT or v is None, "null or absent"),
     "not_string": (lambda v: not isinstance(v, str), "not a string (null or absent)"),
     "string": (lambda v: isinstance(v, str), "a string"),
+    "optional_string": (
+        lambda v: v is ABSENT or v is None or isinstance(v, str),
+        "a string, null or absent",
+    ),
     "non_empty_string": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
     "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
     "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
@@ -104,6 +108,14 @@ def _value_matcher(spec: Mapping[str, Any], value: Any, contract: Contract) -> t
             f" ({'; '.join(map(str, errors))})" if errors else ""
         )
     raise ValueError(f"no matcher in {dict(spec)}")
+
+
+def applies(expectation: Expectation, exchange: Exchange) -> bool:
+    """Whether a conditional expectation (`if_status`) is to be evaluated for this response."""
+    if expectation.if_status is None or exchange.status is None:
+        return True
+    allowed, _text = _status_allowed(expectation.if_status)
+    return allowed(exchange.status)
 
 
 def check(expectation: Expectation, exchange: Exchange, contract: Contract) -> Mismatch | None:

@@ -29,7 +29,6 @@ from ._template import references
 
 EXPECTATION_KINDS = ("status", "rejected", "json", "header", "schema", "body_excludes")
 VALUE_MATCHERS = ("is", "equals", "not_equals", "matches", "one_of", "schema")
-EXPANSION_SOURCES = ("values", "enum", "nullable_fields", "wrong_types", "body_fields")
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class Expectation:
     spec: Mapping[str, Any]
     requirement: str
     where: str  # file:line of the expectation (a scenario file or fixtures/expectations.yaml)
+    if_status: Any = None  # evaluate only when the response status matches this
 
     def describe(self) -> str:
         parts = [f"{key}: {value}" for key, value in self.spec.items()]
@@ -171,11 +171,21 @@ class _Parser:
                 )
                 continue
             kind = next(key for key in EXPECTATION_KINDS if key in item)
-            spec = {key: value for key, value in item.items() if key != "requirement"}
+            spec = {
+                key: value for key, value in item.items() if key not in ("requirement", "if_status")
+            }
             if "is" in spec and spec["is"] is None:
                 spec["is"] = "null"  # `is: null` in YAML is the null value, meaning "is null"
             self.check_expectation(kind, spec, item, line)
-            out.append(Expectation(kind, spec, requirement, f"{display_path(self.path)}:{line}"))
+            out.append(
+                Expectation(
+                    kind,
+                    spec,
+                    requirement,
+                    f"{display_path(self.path)}:{line}",
+                    item.get("if_status"),
+                )
+            )
         return out
 
     def check_expectation(
@@ -202,6 +212,8 @@ class _Parser:
     def implied_no_session(expectations: list[Expectation]) -> list[Expectation]:
         """A scenario that expects only 4xx statuses also asserts that no session was created."""
         extra = []
+        if any(expectation.kind == "rejected" for expectation in expectations):
+            return expectations
         for expectation in expectations:
             if expectation.kind != "status":
                 continue
@@ -258,8 +270,9 @@ class _Parser:
     def expansion(self, name: str, spec: YamlMap) -> None:
         contract = self.library.contract
         line = spec.line
-        if "enum" in spec and spec["enum"] not in contract.enum_names():
-            raise self.fail(line, f"expand {name}: the contract has no enum {spec['enum']!r}")
+        for source in ("enum", "not_in_enum"):
+            if source in spec and spec[source] not in contract.enum_names():
+                raise self.fail(line, f"expand {name}: the contract has no enum {spec[source]!r}")
         for source in ("nullable_fields", "wrong_types"):
             if source in spec and not contract.has_schema(spec[source]):
                 raise self.fail(line, f"expand {name}: the contract has no schema {spec[source]!r}")

@@ -12,7 +12,7 @@ from typing import Any
 from ._bodies import BodyError
 from ._expand import Case
 from ._http import Exchange, prepare, send
-from ._matchers import Mismatch, capture, check
+from ._matchers import Mismatch, applies, capture, check
 from ._model import Library, Scenario, Step
 from ._target import Target
 from ._template import Context, render
@@ -23,6 +23,7 @@ class StepRun:
     step: Step
     exchange: Exchange
     mismatches: list[Mismatch]
+    evaluated: set[str] = field(default_factory=set)  # requirements whose checks ran
 
 
 @dataclass
@@ -39,7 +40,7 @@ class CaseRun:
 
     def requirement_status(self) -> dict[str, str]:
         """passed | failed per requirement checked; `not_tested` where an earlier step failed."""
-        checked = {e.requirement for run in self.steps for e in run.step.expectations}
+        checked = {requirement for run in self.steps for requirement in run.evaluated}
         failed = {m.requirement for m in self.mismatches}
         return {
             requirement: "failed"
@@ -65,6 +66,8 @@ def _body_base(step: Step, library: Library, context: Context) -> Any:
 def _rendered_request(step: Step, context: Context) -> dict[str, Any]:
     spec = step.request
     raw: dict[str, Any] = {
+        "method": spec.method,
+        "path": spec.path,
         "auth": spec.auth,
         "headers": dict(spec.headers),
         "query": dict(spec.query),
@@ -94,7 +97,11 @@ def run_case(scenario: Scenario, case: Case, target: Target, library: Library) -
             raise BodyError(f"{scenario.location}: step {step.name!r}: {exc}") from None
         exchange = send(target.client, request)
         mismatches = []
+        evaluated: set[str] = set()
         for expectation in step.expectations:
+            if not applies(expectation, exchange):
+                continue
+            evaluated.add(expectation.requirement)
             mismatch = check(expectation, exchange, library.contract)
             if mismatch is not None:
                 mismatches.append(mismatch)
@@ -112,7 +119,7 @@ def run_case(scenario: Scenario, case: Case, target: Target, library: Library) -
                         f"{scenario.location.rsplit(':', 1)[0]}:{step.line}",
                     )
                 )
-        result.steps.append(StepRun(step, exchange, mismatches))
+        result.steps.append(StepRun(step, exchange, mismatches, evaluated))
         if mismatches:
             break
     return result
