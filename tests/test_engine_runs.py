@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT, TEST_KEY, run_suite
-from .servers import Answer, Rewrite, serve_in_thread
+from .servers import Answer, rewrite_of_reference, serve_in_thread
 
 PLUGIN_ARGS = ("-c", str(ROOT / "pyproject.toml"), "-p", "checkout_conformance.engine.plugin")
 
@@ -144,7 +144,7 @@ def checkout_url_despite_payment_method(answer: Answer) -> None:
 
 
 def test_a_should_failure_warns_and_exits_0_unless_strict(tmp_path: Path) -> None:
-    with serve_in_thread(Rewrite(forbid_instead_of_unauthorized)) as url:
+    with serve_in_thread(rewrite_of_reference(forbid_instead_of_unauthorized)) as url:
         run = run_suite(tmp_path, "suites/auth", base_url=url, api_key=TEST_KEY)
         strict = run_suite(
             tmp_path / "strict", "suites/auth", "--fail-on-should", base_url=url, api_key=TEST_KEY
@@ -159,7 +159,7 @@ def test_a_should_failure_warns_and_exits_0_unless_strict(tmp_path: Path) -> Non
 
 
 def test_a_must_failure_shows_expected_actual_exchange_and_curl(tmp_path: Path) -> None:
-    with serve_in_thread(Rewrite(checkout_url_despite_payment_method)) as url:
+    with serve_in_thread(rewrite_of_reference(checkout_url_despite_payment_method)) as url:
         run = run_suite(tmp_path, "suites/checkout_url", base_url=url, api_key=TEST_KEY)
     assert run.exit_code == 1
     output = run.output
@@ -252,7 +252,9 @@ def test_a_canary_key_never_reaches_any_artifact(tmp_path: Path) -> None:
     from checkout_conformance.redact import encoded_forms
 
     forms = [canary, *encoded_forms(canary)]
-    with serve_in_thread(Rewrite(checkout_url_despite_payment_method, api_key=canary)) as url:
+    with serve_in_thread(
+        rewrite_of_reference(checkout_url_despite_payment_method, api_key=canary)
+    ) as url:
         run = run_suite(
             tmp_path,
             "-l",

@@ -70,6 +70,10 @@ def build(
             "fail_on_should": run.fail_on_should,
             "partial": run.partial,
             "tests": len(records),
+            "generated_cases": {
+                kind: sum(r.get("generated", {}).get(kind, 0) for r in records)
+                for kind in ("positive", "negative", "charged")
+            },
         },
         "summary": counts(results),
         "suite_errors": suite_errors,

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from ._contract_build import ContractBuildError, record_upstream, write_contract
@@ -35,12 +36,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
     profile = Profile.load(Path(args.profile)) if args.profile else None
-    app = create_app(
+    app: Any = create_app(
         api_key=api_key,
         profile=profile,
         rate_limit=args.rate_limit,
         max_body_bytes=args.max_body_bytes,
     )
+    if args.variant:
+        from .selfcheck import VARIANTS, Rewrite
+
+        if args.variant not in VARIANTS:
+            raise UsageError(f"unknown --variant {args.variant!r}; known: {', '.join(VARIANTS)}")
+        app = Rewrite(after=VARIANTS[args.variant].after, config=app.config)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
@@ -127,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1024 * 1024,
         help="larger bodies get 413 (default 1 MiB)",
+    )
+    serve.add_argument(
+        "--variant",
+        help="serve a tolerated variant of the reference server (for self-certification)",
     )
     serve.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]

@@ -8,6 +8,7 @@ this object, never typed by hand.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 from collections.abc import Iterator
@@ -118,6 +119,26 @@ class Contract:
 
     def is_valid(self, name: str, instance: Any) -> bool:
         return bool(self.validator(name).is_valid(instance))
+
+    def without_limits_of(
+        self, requirement_ids: set[str], overlay_path: Path = _resources.OVERLAY_PATH
+    ) -> Contract:
+        """This contract minus the overlay limits that implement the given requirements.
+
+        A request valid against the result but not against this contract breaks only those
+        requirements (e.g. a 101-character pay button text breaks RULE-010, a SHOULD).
+        """
+        overlay = yaml.safe_load(overlay_path.read_text(encoding="utf-8"))
+        document = copy.deepcopy(self.document)
+        for action in overlay.get("actions", []):
+            if action.get("requirement") not in requirement_ids or "update" not in action:
+                continue
+            node: Any = document
+            for token in action["target"].lstrip("/").split("/"):
+                node = node[token.replace("~1", "/").replace("~0", "~")]
+            for key in action["update"]:
+                node.pop(key, None)
+        return Contract(document)
 
     # -- walking -----------------------------------------------------------------------------
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:

@@ -74,6 +74,24 @@ OPTIONS = (
         "float",
     ),
     Option(
+        "--examples",
+        "conformance_examples",
+        "conformance_examples",
+        "CHECKOUT_CONFORMANCE_EXAMPLES",
+        "generated requests per property test (default 150)",
+        150,
+        "int",
+    ),
+    Option(
+        "--conformance-seed",
+        "conformance_seed",
+        "conformance_seed",
+        "CHECKOUT_CONFORMANCE_SEED",
+        "seed of the property tests' generation (default: a new random seed, printed)",
+        None,
+        "int",
+    ),
+    Option(
         "--conformance-suites",
         "conformance_suites",
         "conformance_suites",
@@ -128,7 +146,7 @@ def _convert(option: Option, value: Any, origin: str) -> Any:
             number = float(value) if option.kind == "float" else int(value)
         except (TypeError, ValueError):
             raise pytest.UsageError(f"{origin}: expected a number, got {value!r}") from None
-        if number <= 0:
+        if number < 0 or (number == 0 and option.dest != "conformance_seed"):
             raise pytest.UsageError(f"{origin}: must be greater than 0, got {value!r}")
         return number
     return str(value)
@@ -159,6 +177,8 @@ class Settings:
     suites: tuple[Path, ...]
     fixtures: Path
     api_key_from_env: bool
+    examples: int
+    seed: int | None  # None: the controller draws one
 
     @property
     def embedded(self) -> bool:
@@ -238,4 +258,6 @@ def load_settings(config: pytest.Config) -> Settings:
         suites=suites,
         fixtures=fixtures,
         api_key_from_env=base_url is not None,
+        examples=int(values["conformance_examples"]),
+        seed=int(values["conformance_seed"]) if values["conformance_seed"] is not None else None,
     )

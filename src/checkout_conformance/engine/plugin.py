@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,18 +19,19 @@ from typing import Any
 
 import pytest
 
-from .. import __version__, certificate
+from .. import __version__, certificate, properties
 from ..catalog import load_catalog
 from ..contract import load_contract
 from ..profile import Profile
 from ..redact import API_KEY_ENV, RedactingFilter, Redactor, Secret
 from ._bodies import BodyLibrary
-from ._items import RECORD_KEY, ScenarioFile
+from ._items import RECORD_KEY, ScenarioFile, blocking
 from ._model import ExpectationGroups, Library
 from ._settings import Settings, add_options, load_settings
 from ._target import EmbeddedServer, Target, TargetUnreachable
 
 STATE_KEY = pytest.StashKey["SessionState"]()
+SEED_KEY = "checkout_conformance_seed"
 REDACTED_LOGGERS = ("httpx", "httpcore", "urllib3", "schemathesis", "hypothesis")
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 EXIT_TARGET_UNREACHABLE = 3
@@ -50,6 +52,7 @@ class SessionState:
     _target: Target | None = None
     _server: EmbeddedServer | None = None
     summary: dict[str, Any] | None = None
+    seed: int = 0
 
     def library(self) -> Library:
         if self._library is None:
@@ -126,8 +129,24 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in REDACTED_LOGGERS:
         logging.getLogger(name).addFilter(log_filter)
     state = SessionState(config=config, settings=settings, redactor=redactor)
+    state.seed = _seed_for(config, settings)
+    properties.configure(
+        properties.PropertySettings(
+            examples=settings.examples, seed=state.seed, profile_ids=dict(settings.profile.data)
+        )
+    )
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(SessionReporter(state), "checkout-conformance-session")
+
+
+def _seed_for(config: pytest.Config, settings: Settings) -> int:
+    """The given seed, else the controller's (shared with xdist workers), else a new one."""
+    if settings.seed is not None:
+        return settings.seed
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and SEED_KEY in workerinput:
+        return int(workerinput[SEED_KEY])
+    return random.SystemRandom().randrange(2**32)
 
 
 def load_catalog_areas() -> list[str]:
@@ -147,6 +166,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"  profile: {settings.profile.name} ({settings.profile.kind}, {settings.profile.path})"
         f" | strictness: {strictness}"
         f" | request timeout: {settings.request_timeout:g} s",
+        f"  property tests: {settings.examples} examples, seed {state.seed}"
+        f" (--conformance-seed={state.seed} reproduces them)",
         f"  certificate: {settings.certificate_path}"
         + (f" | API key: ${API_KEY_ENV}" if not settings.embedded else ""),
     ]
@@ -205,6 +226,9 @@ class SessionReporter:
             report.sections = [(title, redactor.text(text)) for title, text in report.sections]
         record = item.stash.get(RECORD_KEY, None)
         if record is not None and report.when == "call":
+            if record["failures"] and record.get("kind") != "suite_error":
+                levels = {load_catalog()[f["requirement"]].level for f in record["failures"]}
+                record["blocking"] = blocking(levels, self.state.settings.fail_on_should)
             report.conformance = record
         return report
 
@@ -258,6 +282,12 @@ class SessionReporter:
         document = state.summary
         if is_worker(state.config) or document is None:
             return
+        warned = terminalreporter.stats.get("warned", [])
+        if warned and terminalreporter.config.option.tbstyle != "no":
+            terminalreporter.section("SHOULD warnings", sep="=", yellow=True)
+            for report in warned:
+                terminalreporter.section(report.head_line or report.nodeid, sep="_")
+                terminalreporter.write_line(str(report.longrepr))
         write = terminalreporter.write_line
         terminalreporter.section("checkout-conformance", sep="=", bold=True)
         partial = "  [partial run]" if document["run"]["partial"] else ""
@@ -283,6 +313,48 @@ class SessionReporter:
 
     def pytest_unconfigure(self) -> None:
         self.state.close()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist: every worker generates with the controller's seed."""
+        node.workerinput[SEED_KEY] = self.state.seed
+
+    @pytest.fixture
+    def conformance_target(self) -> Target:
+        """The implementation under test, as the scenarios see it."""
+        return self.state.target()
+
+    @pytest.fixture
+    def conformance_properties(
+        self, request: pytest.FixtureRequest
+    ) -> Generator[properties.PropertyRun]:
+        """A property test's connection to the target and its record for the certificate."""
+        item = request.node
+        record: dict[str, Any] = {
+            "kind": "property",
+            "test": item.nodeid,
+            "location": f"{item.path.name} (seed {self.state.seed})",
+            "requirements": {},
+            "failures": [],
+        }
+        item.stash[RECORD_KEY] = record
+        run = properties.PropertyRun(
+            target=self.state.target(),
+            catalog=load_catalog(),
+            contract=load_contract(),
+            seed=self.state.seed,
+            record=record,
+        )
+        yield run
+        if (
+            run.positive_cases
+            and not run.charged_cases
+            and self.state.profile().get("payment_method_id")
+        ):
+            pytest.fail(
+                f"suite error: none of {run.positive_cases} generated positive cases carried"
+                " payment_method_id, so CURL-001 was not exercised; raise --examples"
+            )
 
 
 __all__ = ["STATE_KEY", "SessionReporter", "SessionState", "get_state"]

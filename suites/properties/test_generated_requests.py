@@ -1,0 +1,30 @@
+"""Property-based tests: requests generated from the contract, against the suite's target.
+
+Schemathesis generates valid and invalid bodies from `contracts/checkouts.openapi.yaml`; valid
+ones are rewritten onto the profile's real ids and rules (some become charges with its saved
+payment method), invalid ones keep their defect. Every response is checked for ROB-001 (no 5xx),
+ROB-002 (invalid is rejected), ROB-003 (valid is accepted), RESP-001/004 and VAL-015 (shape),
+AUTH-004 (authentication is enforced) and CURL-001/003 (the checkout_url rule). The budget is
+`--examples N` and the seed, printed in the header, is `--conformance-seed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hypothesis
+
+from checkout_conformance.properties import PropertyRun, active, generated_schema
+
+schema = generated_schema()
+
+
+@schema.parametrize()
+@hypothesis.settings(
+    max_examples=active().examples,
+    deadline=None,
+    suppress_health_check=list(hypothesis.HealthCheck),
+    database=None,
+)
+def test_generated_requests(case: Any, conformance_properties: PropertyRun) -> None:
+    conformance_properties.check(case)

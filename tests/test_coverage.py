@@ -1,0 +1,77 @@
+"""Completeness and no false alarms: every requirement is tested; correct servers pass.
+
+The reference server must come out `conformant` even with `--fail-on-should`; servers that differ
+only where the catalog allows (403 for 401, 400 for 422, no `checkout_url` instead of null, extra
+fields, other id formats, slow answers) must never fail a MUST.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkout_conformance import _resources
+from checkout_conformance.catalog import load_catalog
+from checkout_conformance.contract import load_contract
+from checkout_conformance.engine._bodies import BodyLibrary
+from checkout_conformance.engine._model import ExpectationGroups, Library, load_scenario_file
+from checkout_conformance.properties import CHECKS
+from checkout_conformance.selfcheck import VARIANTS
+
+from .conftest import ROOT, TEST_KEY, run_suite, start_server
+
+
+def scenario_requirements() -> set[str]:
+    library = Library(
+        catalog=load_catalog(),
+        contract=load_contract(),
+        bodies=BodyLibrary.load(_resources.BODIES_PATH),
+        groups=ExpectationGroups.load(_resources.FIXTURES_DIR / "expectations.yaml"),
+    )
+    found: set[str] = set()
+    for path in sorted((ROOT / "suites").rglob("*.yaml")):
+        for scenario in load_scenario_file(path, library):  # unknown ids raise here
+            found.update(scenario.all_requirements())
+    return found
+
+
+def test_every_catalog_requirement_has_a_test() -> None:
+    property_requirements = {r for check in CHECKS for r in check.requirements}
+    covered = scenario_requirements() | property_requirements
+    missing = [requirement.id for requirement in load_catalog() if requirement.id not in covered]
+    assert missing == []
+
+
+def test_no_test_names_an_unknown_requirement() -> None:
+    known = set(load_catalog().ids)
+    assert scenario_requirements() <= known
+    assert {r for check in CHECKS for r in check.requirements} <= known
+
+
+def test_the_reference_server_is_conformant_even_when_strict(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "-q", "--fail-on-should", "-p", "no:randomly")
+    assert run.exit_code == 0, run.output[-3000:]
+    certificate = run.certificate
+    assert certificate["verdict"] == "conformant", [
+        (r["id"], r["status"], r.get("reasons"))
+        for r in certificate["requirements"]
+        if r["status"] != "passed"
+    ]
+    assert certificate["run"]["generated_cases"]["charged"] > 0
+
+
+# -- tolerated variants ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_tolerated_variants_never_fail_a_must(tmp_path: Path, name: str) -> None:
+    server, running = start_server("--variant", name)
+    try:
+        run = run_suite(
+            tmp_path, "-q", "--examples=25", base_url=running.base_url, api_key=TEST_KEY
+        )
+    finally:
+        server.stop()
+    assert run.exit_code == 0, run.output[-3000:]
+    failed = {r["id"] for r in run.certificate["requirements"] if r["status"] == "failed"}
+    assert failed == VARIANTS[name].warns
+    assert all(load_catalog()[rid].level == "SHOULD" for rid in failed)
