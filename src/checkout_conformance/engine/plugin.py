@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from .. import __version__, certificate, properties
+from .._yamlfile import DataFileError
 from ..catalog import load_catalog
 from ..contract import load_contract
 from ..profile import Profile
@@ -29,6 +30,7 @@ from ._items import RECORD_KEY, ScenarioFile, blocking
 from ._model import ExpectationGroups, Library
 from ._settings import Settings, add_options, load_settings
 from ._target import EmbeddedServer, Target, TargetUnreachable
+from ._template import Context, MissingProfileValue, TemplateError, render
 
 STATE_KEY = pytest.StashKey["SessionState"]()
 SEED_KEY = "checkout_conformance_seed"
@@ -132,11 +134,30 @@ def pytest_configure(config: pytest.Config) -> None:
     state.seed = _seed_for(config, settings)
     properties.configure(
         properties.PropertySettings(
-            examples=settings.examples, seed=state.seed, profile_ids=dict(settings.profile.data)
+            examples=settings.examples,
+            seed=state.seed,
+            profile_ids=dict(settings.profile.data),
+            rich_fields=_rich_fields(settings),
         )
     )
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(SessionReporter(state), "checkout-conformance-session")
+
+
+def _rich_fields(settings: Settings) -> dict[str, Any]:
+    """The `full_unconfirmed` body's fields, rendered on the profile (fields it cannot name left out)."""
+    try:
+        body = BodyLibrary.load(settings.fixtures / "bodies.yaml").unrendered("full_unconfirmed")
+    except (DataFileError, KeyError):
+        return {}
+    context = Context(profile=settings.profile.data)
+    fields: dict[str, Any] = {}
+    for name, value in body.items():
+        try:
+            fields[name] = render(value, context)
+        except (MissingProfileValue, TemplateError):
+            continue
+    return fields
 
 
 def _seed_for(config: pytest.Config, settings: Settings) -> int:
