@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checkout_conformance.properties._mapping import business_valid, real_ids
 from checkout_conformance.profile import reference_profile
+from checkout_conformance.properties._mapping import business_valid, real_ids
 
 from .conftest import TEST_KEY, run_suite
 from .servers import Answer, rewrite_of_reference, serve_in_thread
