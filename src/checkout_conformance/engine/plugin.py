@@ -145,7 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _rich_fields(settings: Settings) -> dict[str, Any]:
-    """The `full_unconfirmed` body's fields, rendered on the profile (fields it cannot name left out)."""
+    """The `full_unconfirmed` body rendered on the profile, without fields it cannot name."""
     try:
         body = BodyLibrary.load(settings.fixtures / "bodies.yaml").unrendered("full_unconfirmed")
     except (DataFileError, KeyError):
