@@ -12,6 +12,7 @@ conformance run and benchmark; the validators are compiled once when the app is 
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import logging
@@ -42,7 +43,6 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 CHECKOUT_HOST = "https://test.checkout.dodopayments.com"
 REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
 MAX_MESSAGE_CHARS = 300
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _ALLOW = (b"allow", b"POST, OPTIONS")
 
@@ -58,14 +58,15 @@ class ServerConfig:
     checkout_host: str = CHECKOUT_HOST
 
 
+_NOT_BASE62 = str.maketrans("", "", "+/=")
+
+
 def new_id(prefix: str, length: int = 21) -> str:
-    """A random id in the upstream style (`cks_` + 21 base62 characters)."""
-    number = int.from_bytes(os.urandom(16), "big")
-    chars = []
-    for _ in range(length):
-        number, digit = divmod(number, 62)
-        chars.append(_BASE62[digit])
-    return prefix + "".join(chars)
+    """A random id in the upstream style (`cks_` + 21 letters and digits, 125 random bits)."""
+    while True:
+        text = base64.b64encode(os.urandom(24)).decode().translate(_NOT_BASE62)
+        if len(text) >= length:  # 32 characters less the few '+' and '/' removed
+            return prefix + text[:length]
 
 
 def _error_body(error: ApiError) -> bytes:
@@ -104,10 +105,11 @@ class ReferenceApp:
         self, config: ServerConfig | None = None, contract: Contract | None = None
     ) -> None:
         self.config = config or ServerConfig()
-        self.contract = contract or load_contract()
+        # Validation against the contract, with int32 formats enforced as a typed server would.
+        self.contract = (contract or load_contract()).with_int32_bounds()
         self.store = Store.from_profile(self.config.profile)
         self._validator = self.contract.validator(REQUEST_SCHEMA)
-        self._rules: list[Rule] = default_rules(self.contract.int32_paths(REQUEST_SCHEMA))
+        self._rules: list[Rule] = default_rules()
         self._limiter = RateLimiter() if self.config.rate_limit else None
         self._key = self.config.api_key.encode()
 

@@ -7,7 +7,7 @@ violation wins. Comments name the requirement each rule implements.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from . import _errors as errors
@@ -17,7 +17,6 @@ from ._store import Store
 Body = dict[str, Any]
 Rule = Callable[[Body, Store], "ApiError | None"]
 
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_CART_ITEMS = 20
 CONFIRM_ADDRESS_FIELDS = ("country", "street", "city", "state", "zipcode")
 MINIMAL_ADDRESS_FIELDS = ("country", "zipcode")
@@ -26,33 +25,6 @@ MINIMAL_ADDRESS_FIELDS = ("country", "zipcode")
 def _present(body: Body, key: str) -> bool:
     """A field counts as given when it is there and not null (null means absent)."""
     return body.get(key) is not None
-
-
-def _values_at(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
-    if not path:
-        yield node
-        return
-    head, rest = path[0], path[1:]
-    if head == "*":
-        if isinstance(node, list):
-            for item in node:
-                yield from _values_at(item, rest)
-    elif isinstance(node, dict) and node.get(head) is not None:
-        yield from _values_at(node[head], rest)
-
-
-def int32_ranges(paths: list[tuple[str, ...]]) -> Rule:
-    """Integers declared `format: int32` must fit in 32 bits (huge numbers are a 422, not a 500)."""
-
-    def rule(body: Body, store: Store) -> ApiError | None:
-        for path in paths:
-            for value in _values_at(body, path):
-                if isinstance(value, int | float) and not INT32_MIN <= value <= INT32_MAX:
-                    where = ".".join(path).replace(".*", "[]")
-                    return ApiError.invalid_body(f"{where} is out of the 32-bit integer range")
-        return None
-
-    return rule
 
 
 def cart_not_empty(body: Body, store: Store) -> ApiError | None:
@@ -219,10 +191,9 @@ def confirm_needs_address(body: Body, store: Store) -> ApiError | None:
     return None
 
 
-def default_rules(int32_paths: list[tuple[str, ...]]) -> list[Rule]:
+def default_rules() -> list[Rule]:
     """Every rule, in the order the server checks them."""
     return [
-        int32_ranges(int32_paths),
         cart_not_empty,
         cart_size,
         quantities_at_least_one,

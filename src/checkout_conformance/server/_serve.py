@@ -50,6 +50,8 @@ def serve(
         access_log=False,
         server_header=False,
         date_header=False,
+        proxy_headers=False,  # no X-Forwarded-* rewriting middleware on the hot path
+        interface="asgi3",
     )
     server = uvicorn.Server(config)
     if stop_on_stdin_eof:
