@@ -164,7 +164,7 @@ def test_a_must_failure_shows_expected_actual_exchange_and_curl(tmp_path: Path) 
     assert run.exit_code == 1
     output = run.output
     assert (
-        "CURL-001 (MUST) · curl-minimal-confirmed · suites/checkout_url/payment_method.yaml:"
+        "[MUST] CURL-001, CURL-002, CURL-004 · curl-minimal-confirmed · suites/checkout_url/"
         in output
     )
     assert (

@@ -1,27 +1,47 @@
-"""The conformance certificate: the run's verdict, per requirement, as a JSON document.
+"""The conformance certificate: the run's verdict, per requirement, as JSON, Markdown and a badge.
 
 Built from the test records of one run (see `results`), the catalog and the run's settings.
-Secrets never reach it: evidence is redacted where it is recorded, and the target appears as
-its host only.
+Secrets never reach it: evidence is redacted where it is recorded, the target appears as its host
+only, and the command line is redacted before it is stored. `verify` re-checks a certificate
+against its schema, this checkout's files and its own results.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .catalog import Catalog
-from .contract import Contract
-from .results import VERDICT_RULES, counts, requirement_results, verdict
+import jsonschema
+
+from . import __version__, _resources
+from .catalog import Catalog, load_catalog
+from .contract import Contract, load_contract
+from .results import (
+    VERDICT_RULES,
+    RequirementResult,
+    counts,
+    requirement_results,
+    verdict,
+    verdict_from_counts,
+)
 
 CERTIFICATE_VERSION = 1
+SCHEMA_PATH = _resources.CONTRACTS_DIR / "certificate.schema.json"
+BADGE_COLOURS = {
+    "conformant": "brightgreen",
+    "conformant-with-warnings": "yellowgreen",
+    "incomplete": "lightgrey",
+    "non-conformant": "red",
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +56,69 @@ class RunInfo:
     partial: bool
     started: datetime
     finished: datetime
+    seed: int | None = None
+    command_line: str = ""
+    implementation_name: str | None = None
+    implementation_version: str | None = None
+    scenario_files: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    switches: dict[str, bool] = field(default_factory=dict)  # e.g. allow_live
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, or None outside a git checkout."""
+    root = _resources.project_root()
+    if root is None:
+        return None
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and len(commit) == 40 else None
+
+
+def scenario_hashes(suites: Iterable[Path], root: Path) -> dict[str, str]:
+    """sha256 of every scenario and property-test file, by path relative to `root`."""
+    hashes: dict[str, str] = {}
+    for suite in suites:
+        if not suite.is_dir():
+            continue
+        for path in sorted(suite.rglob("*")):
+            if path.suffix in (".yaml", ".yml", ".py") and path.is_file():
+                try:
+                    name = str(path.relative_to(root))
+                except ValueError:
+                    name = str(path)
+                hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+def combined_hash(hashes: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(hashes):
+        digest.update(f"{name}\0{hashes[name]}\n".encode())
+    return digest.hexdigest()
+
+
+def _requirement_entry(result: RequirementResult) -> dict[str, Any]:
+    entry = asdict(result)
+    if not entry["reasons"]:
+        del entry["reasons"]
+    return entry
 
 
 def build(
@@ -48,27 +131,42 @@ def build(
     results = requirement_results(records, catalog)
     outcome = verdict(results, partial=run.partial)
     suite_errors = sorted({str(r["error"]) for r in records if r.get("kind") == "suite_error"})
+    implementation: dict[str, Any] = {
+        "host": run.target_host,
+        "embedded_reference_server": run.embedded,
+        "profile": {"name": run.profile_name, "kind": run.profile_kind},
+    }
+    if run.implementation_name:
+        implementation["name"] = run.implementation_name
+    if run.implementation_version:
+        implementation["version"] = run.implementation_version
     return {
         "certificate_version": CERTIFICATE_VERSION,
         "verdict": outcome,
         "verdict_rule": VERDICT_RULES[outcome],
-        "implementation": {
-            "host": run.target_host,
-            "embedded_reference_server": run.embedded,
-            "profile": {"name": run.profile_name, "kind": run.profile_kind},
-        },
+        "verdict_rules": VERDICT_RULES,
+        "implementation": implementation,
         "suite": {
             "name": "checkout-conformance",
             "version": __version__,
+            "git_commit": git_commit(),
             "contract_sha256": contract.sha256(),
             "catalog_sha256": catalog.sha256(),
+            "scenarios_sha256": combined_hash(run.scenario_files),
+            "scenario_files": run.scenario_files,
             "upstream_openapi_version": contract.upstream_version,
+            "tools": {
+                name: _package_version(name) for name in ("pytest", "schemathesis", "hypothesis")
+            },
         },
         "run": {
             "started": run.started.isoformat(timespec="seconds"),
             "finished": run.finished.isoformat(timespec="seconds"),
+            "command": run.command_line,
+            "seed": run.seed,
             "fail_on_should": run.fail_on_should,
             "partial": run.partial,
+            "switches": run.switches,
             "tests": len(records),
             "generated_cases": {
                 kind: sum(r.get("generated", {}).get(kind, 0) for r in records)
@@ -77,20 +175,153 @@ def build(
         },
         "summary": counts(results),
         "suite_errors": suite_errors,
-        "requirements": [
-            {key: value for key, value in asdict(result).items() if value or key == "tests"}
-            for result in results
-        ],
+        "requirements": [_requirement_entry(result) for result in results],
     }
 
 
-def write(certificate: Mapping[str, Any], path: Path) -> None:
-    """Write atomically, so a reader never sees half a certificate."""
+# -- renderings ----------------------------------------------------------------------------------
+def badge(certificate: Mapping[str, Any]) -> dict[str, Any]:
+    """A shields.io endpoint badge: `checkouts conformance | 42/42 MUST`."""
+    must = certificate["summary"]["MUST"]
+    return {
+        "schemaVersion": 1,
+        "label": "checkouts conformance",
+        "message": f"{must['passed']}/{must['total']} MUST",
+        "color": BADGE_COLOURS[certificate["verdict"]],
+    }
+
+
+def markdown(certificate: Mapping[str, Any]) -> str:
+    """A summary fit for a CI job summary page."""
+    implementation = certificate["implementation"]
+    name = implementation.get("name", implementation["host"])
+    if implementation.get("version"):
+        name += f" {implementation['version']}"
+    run = certificate["run"]
+    suite = certificate["suite"]
+    lines = [
+        f"# `POST /checkouts` conformance: **{certificate['verdict']}**",
+        "",
+        f"{certificate['verdict_rule'][0].upper()}{certificate['verdict_rule'][1:]}."
+        + (" This was a partial run (a selection of the suite)." if run["partial"] else ""),
+        "",
+        f"- Implementation: **{name}** (host `{implementation['host']}`, profile"
+        f" `{implementation['profile']['name']}`, {implementation['profile']['kind']})",
+        f"- Suite: checkout-conformance {suite['version']}, contract from upstream OpenAPI"
+        f" {suite['upstream_openapi_version']}"
+        + (f", commit `{suite['git_commit'][:12]}`" if suite["git_commit"] else ""),
+        f"- Run: {run['started']} to {run['finished']}, {run['tests']} tests, seed {run['seed']}"
+        + (", `--fail-on-should`" if run["fail_on_should"] else ""),
+        "",
+        "| level | passed | failed | not tested | total |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for level, row in certificate["summary"].items():
+        cells = [level, *(str(row[key]) for key in ("passed", "failed", "not_tested", "total"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    failed = [r for r in certificate["requirements"] if r["status"] == "failed"]
+    if failed:
+        lines += [
+            "",
+            "## Failed requirements",
+            "",
+            "| requirement | level | reason |",
+            "|---|---|---|",
+        ]
+        for requirement in failed:
+            reason = (requirement.get("reasons") or [""])[0].replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {requirement['id']} | {requirement['level']} | {reason[:200]} |")
+    untested = [r for r in certificate["requirements"] if r["status"] == "not_tested"]
+    if untested:
+        lines += ["", "## Not tested", "", "| requirement | level | why |", "|---|---|---|"]
+        for requirement in untested:
+            reason = "; ".join(requirement.get("reasons") or [])[:200].replace("|", "\\|")
+            lines.append(f"| {requirement['id']} | {requirement['level']} | {reason} |")
+    if certificate["suite_errors"]:
+        lines += ["", "## Suite errors", ""] + [
+            f"- {error}" for error in certificate["suite_errors"]
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def companion_paths(path: Path) -> tuple[Path, Path]:
+    """certificate.json -> certificate.md and certificate-badge.json beside it."""
+    return path.with_suffix(".md"), path.with_name(f"{path.stem}-badge.json")
+
+
+def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=".certificate-", suffix=".json"
-    )
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(certificate, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
+        handle.write(text)
     os.replace(temporary, path)
+
+
+def write(certificate: Mapping[str, Any], path: Path) -> None:
+    """Write the certificate, its Markdown and its badge; atomically, so no reader sees half."""
+    markdown_path, badge_path = companion_paths(path)
+    _write_atomically(path, json.dumps(certificate, indent=2, ensure_ascii=False) + "\n")
+    _write_atomically(markdown_path, markdown(certificate))
+    _write_atomically(badge_path, json.dumps(badge(certificate), indent=2) + "\n")
+
+
+# -- verification --------------------------------------------------------------------------------
+def schema_errors(certificate: Any) -> list[str]:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(top level)'}: {error.message}"
+        for error in sorted(
+            validator.iter_errors(certificate), key=lambda e: list(map(str, e.absolute_path))
+        )
+    ]
+
+
+def verify(certificate: Mapping[str, Any], root: Path | None = None) -> list[str]:
+    """Every reason not to trust this certificate in this checkout; empty when it checks out."""
+    root = root or _resources.project_root()
+    problems = schema_errors(certificate)
+    if problems:
+        return [f"schema: {problem}" for problem in problems]
+    suite = certificate["suite"]
+    if suite["contract_sha256"] != load_contract().sha256():
+        problems.append("contract: contracts/checkouts.openapi.yaml differs from the one certified")
+    if suite["catalog_sha256"] != load_catalog().sha256():
+        problems.append("catalog: contracts/requirements.yaml differs from the one certified")
+    if root is not None:
+        current = scenario_hashes([root / "suites"], root)
+        recorded = suite["scenario_files"]
+        for name in sorted(set(recorded) | set(current)):
+            if name not in current:
+                problems.append(f"scenarios: {name} was certified but is not in this checkout")
+            elif name not in recorded:
+                problems.append(f"scenarios: {name} is new since the certificate")
+            elif current[name] != recorded[name]:
+                problems.append(f"scenarios: {name} differs from the one certified")
+    table = {
+        level: {"total": 0, "passed": 0, "failed": 0, "not_tested": 0}
+        for level in certificate["summary"]
+    }
+    levels: dict[str, str] = {}
+    for requirement in certificate["requirements"]:
+        table[requirement["level"]]["total"] += 1
+        table[requirement["level"]][requirement["status"]] += 1
+        levels[requirement["id"]] = requirement["level"]
+    if table != certificate["summary"]:
+        problems.append("summary: the counts do not match the requirements listed")
+    expected = verdict_from_counts(table, certificate["run"]["partial"])
+    if expected != certificate["verdict"]:
+        problems.append(
+            f"verdict: the requirements give {expected!r},"
+            f" the certificate says {certificate['verdict']!r}"
+        )
+    catalog = load_catalog()
+    for requirement_id, level in levels.items():
+        if requirement_id not in catalog:
+            problems.append(f"requirements: {requirement_id} is not in this checkout's catalog")
+        elif catalog[requirement_id].level != level:
+            problems.append(
+                f"requirements: {requirement_id} is {catalog[requirement_id].level}"
+                f" in the catalog, {level} here"
+            )
+    return problems

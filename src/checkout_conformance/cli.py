@@ -104,6 +104,31 @@ def _cmd_drift(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_certificate_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from .certificate import verify
+
+    path = Path(args.path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: not JSON: {exc}") from None
+    problems = verify(document)
+    if problems:
+        print(f"{path}: NOT verified ({len(problems)} problem(s)):")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    print(
+        f"{path}: verified - {document['verdict']} for {document['implementation']['host']},"
+        " schema-valid, hashes match this checkout, verdict consistent with its results"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="checkout-conformance",
@@ -175,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--against", help="compare with this document instead of the recorded upstream"
     )
     drift.set_defaults(handler=_cmd_drift)
+    certificate = commands.add_parser("certificate", help="work with conformance certificates")
+    certificate_commands = certificate.add_subparsers(
+        dest="certificate_command", required=True, metavar="ACTION"
+    )
+    verify = certificate_commands.add_parser(
+        "verify", help="re-check a certificate: schema, hashes against this checkout, verdict"
+    )
+    verify.add_argument("path", metavar="PATH", help="the certificate JSON file")
+    verify.set_defaults(handler=_cmd_certificate_verify)
     return parser
 
 

@@ -82,7 +82,11 @@ def counts(results: Iterable[RequirementResult]) -> dict[str, dict[str, int]]:
 
 
 def verdict(results: Iterable[RequirementResult], partial: bool = False) -> Verdict:
-    table = counts(results)
+    return verdict_from_counts(counts(results), partial)
+
+
+def verdict_from_counts(table: Mapping[str, Mapping[str, int]], partial: bool = False) -> Verdict:
+    """The product spec's verdict rules, from the counts per level and status."""
     if table["MUST"]["failed"]:
         return "non-conformant"
     if table["MUST"]["not_tested"] or partial:

@@ -7,7 +7,9 @@ response and curl line as attachments.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -45,6 +47,10 @@ def label(item: ScenarioItem, catalog: Catalog) -> None:
     allure.dynamic.story(*[f"{r.id}: {r.title}" for r in requirements])
     allure.dynamic.severity(SEVERITY[primary.level])
     allure.dynamic.tag(*item.scenario.tags, *[r.level for r in requirements])
+    # Each expanded case is its own Allure test: its parameters make its history id.
+    for name, value in item.case.variables.items():
+        shown = value.get("label", value) if isinstance(value, dict) else value
+        allure.dynamic.parameter(name, shown)
     for requirement in requirements:
         allure.dynamic.label("requirement", requirement.id)
         allure.dynamic.link(
@@ -68,3 +74,53 @@ def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:
             allure.attachment_type.TEXT,
         )
         allure.attach(step.exchange.curl(redactor), f"curl{suffix}", allure.attachment_type.TEXT)
+
+
+# Categories separate what QA triages differently. Failure messages start with the worst level
+# that failed ("[MUST] ...", "[SHOULD] ..."); transport and suite problems are "broken" tests.
+CATEGORIES = [
+    {
+        "name": "implementation non-conformant (MUST)",
+        "matchedStatuses": ["failed"],
+        "messageRegex": r"(?s).*\[MUST\].*",
+    },
+    {
+        "name": "SHOULD warnings",
+        "matchedStatuses": ["failed"],
+        "messageRegex": r"(?s).*\[(SHOULD|MAY)\].*",
+    },
+    {
+        "name": "not tested (profile lacks data)",
+        "matchedStatuses": ["skipped"],
+        "messageRegex": r"(?s).*not tested.*",
+    },
+    {"name": "suite or transport errors", "matchedStatuses": ["broken"]},
+]
+
+
+def write_run_files(config: pytest.Config, certificate: dict[str, Any]) -> None:
+    """environment.properties and categories.json in the Allure results folder."""
+    folder = getattr(config.option, "allure_report_dir", None)
+    if not folder:
+        return
+    directory = Path(folder)
+    directory.mkdir(parents=True, exist_ok=True)
+    implementation = certificate["implementation"]
+    suite = certificate["suite"]
+    environment = {
+        "target.host": implementation["host"],
+        "target.name": implementation.get("name", ""),
+        "target.version": implementation.get("version", ""),
+        "profile": f"{implementation['profile']['name']} ({implementation['profile']['kind']})",
+        "suite.version": suite["version"],
+        "suite.commit": suite["git_commit"] or "",
+        "contract.upstream_openapi_version": suite["upstream_openapi_version"],
+        "contract.sha256": suite["contract_sha256"],
+        "verdict": certificate["verdict"],
+        "seed": str(certificate["run"]["seed"]),
+    }
+    lines = [f"{key}={value.replace(chr(10), ' ')}" for key, value in environment.items()]
+    (directory / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (directory / "categories.json").write_text(
+        json.dumps(CATEGORIES, indent=2) + "\n", encoding="utf-8"
+    )

@@ -34,6 +34,10 @@ class ScenarioFailed(AssertionError):
     """The implementation did not meet a scenario's expectations; the text is already redacted."""
 
 
+class TransportFailed(Exception):
+    """The target gave no response (refused, timed out, cut off): a failure, shown as broken."""
+
+
 class ScenarioError(Exception):
     """The scenario itself is wrong (bad path, unknown variable): a suite error, not a verdict."""
 
@@ -176,19 +180,23 @@ class ScenarioItem(pytest.Item):
                     },
                 }
             )
-        raise ScenarioFailed(self.failure_text(run, mismatches))
+        text = self.failure_text(run, mismatches, record["worst_level"])
+        if run.steps[-1].exchange.status is None:
+            raise TransportFailed(text)
+        raise ScenarioFailed(text)
 
     # -- reporting ---------------------------------------------------------------------------
-    def failure_text(self, run: CaseRun, mismatches: list[Mismatch]) -> str:
+    def failure_text(self, run: CaseRun, mismatches: list[Mismatch], worst_level: str) -> str:
         from .plugin import get_state
 
         state = get_state(self.config)
         catalog = state.library().catalog
         redactor = state.target().redactor
+        failed = ", ".join(dict.fromkeys(m.requirement for m in mismatches))
         first = catalog[self.scenario.requirements[0]]
         lines = [
-            f"{first.id} ({first.level}) · {self.name} · {self.scenario.location}",
-            f"{self.scenario.title}",
+            f"[{worst_level}] {failed} · {self.name} · {self.scenario.location}",
+            f"{self.scenario.title} ({first.id}: {first.text})",
             "",
         ]
         width = min(max(len(m.render()) for m in mismatches), 72)
@@ -212,7 +220,7 @@ class ScenarioItem(pytest.Item):
         return redactor.text("\n".join(lines))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, ScenarioFailed | ScenarioError):
+        if isinstance(excinfo.value, ScenarioFailed | ScenarioError | TransportFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 

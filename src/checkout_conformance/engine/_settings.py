@@ -92,6 +92,24 @@ OPTIONS = (
         "int",
     ),
     Option(
+        "--implementation-name",
+        "conformance_implementation_name",
+        "conformance_implementation_name",
+        "CHECKOUT_CONFORMANCE_IMPLEMENTATION_NAME",
+        "the implementation's name, for the certificate (e.g. acme-dodo-mock)",
+        None,
+        "string",
+    ),
+    Option(
+        "--implementation-version",
+        "conformance_implementation_version",
+        "conformance_implementation_version",
+        "CHECKOUT_CONFORMANCE_IMPLEMENTATION_VERSION",
+        "the implementation's version, for the certificate",
+        None,
+        "string",
+    ),
+    Option(
         "--conformance-suites",
         "conformance_suites",
         "conformance_suites",
@@ -179,6 +197,8 @@ class Settings:
     api_key_from_env: bool
     examples: int
     seed: int | None  # None: the controller draws one
+    implementation_name: str | None = None
+    implementation_version: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -260,4 +280,6 @@ def load_settings(config: pytest.Config) -> Settings:
         api_key_from_env=base_url is not None,
         examples=int(values["conformance_examples"]),
         seed=int(values["conformance_seed"]) if values["conformance_seed"] is not None else None,
+        implementation_name=values["conformance_implementation_name"],
+        implementation_version=values["conformance_implementation_version"],
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import shlex
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from ..catalog import load_catalog
 from ..contract import load_contract
 from ..profile import Profile
 from ..redact import API_KEY_ENV, RedactingFilter, Redactor, Secret
+from . import _allure
 from ._bodies import BodyLibrary
 from ._items import RECORD_KEY, ScenarioFile, blocking
 from ._model import ExpectationGroups, Library
@@ -280,6 +282,7 @@ class SessionReporter:
             return
         profile = state.profile()
         settings = state.settings
+        root = Path(state.config.rootpath)
         info = certificate.RunInfo(
             target_host=settings.target_host if not settings.embedded else "127.0.0.1",
             embedded=settings.embedded,
@@ -289,12 +292,20 @@ class SessionReporter:
             partial=is_partial(state.config, settings),
             started=state.started,
             finished=datetime.now(UTC),
+            seed=state.seed,
+            command_line=state.redactor.text(
+                shlex.join(["pytest", *map(str, state.config.invocation_params.args)])
+            ),
+            implementation_name=settings.implementation_name,
+            implementation_version=settings.implementation_version,
+            scenario_files=certificate.scenario_hashes(settings.suites, root),
         )
         document = state.redactor.value(
             certificate.build(state.records, load_catalog(), load_contract(), info)
         )
         certificate.write(document, settings.certificate_path)
         state.summary = document
+        _allure.write_run_files(state.config, document)
         if session.exitstatus == pytest.ExitCode.TESTS_FAILED and state.blocking_failures == 0:
             session.exitstatus = pytest.ExitCode.OK
 

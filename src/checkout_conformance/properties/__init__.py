@@ -321,4 +321,5 @@ class PropertyRun:
             f"{r} ({self.catalog[r].level}): {summary}\n{detail}" for r, summary, detail in failures
         ]
         lines.append(f"Reproduce the generation with --conformance-seed={self.seed}")
-        raise failure_class(failures[0][0])("\n\n".join(lines))
+        worst = self.catalog[failures[0][0]].level
+        raise failure_class(failures[0][0])(f"[{worst}] " + "\n\n".join(lines))
