@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from checkout_conformance.certificate import schema_errors
 from checkout_conformance.engine._target import EmbeddedServer
 from checkout_conformance.redact import API_KEY_ENV, Secret
 
@@ -54,7 +55,13 @@ class SuiteRun:
 
     @property
     def certificate(self) -> dict[str, Any]:
-        return dict(json.loads(self.certificate_path.read_text()))
+        """The run's certificate; every certificate a test reads is checked against the schema."""
+        document = dict(json.loads(self.certificate_path.read_text()))
+        errors = schema_errors(document)
+        assert errors == [], (
+            f"{self.certificate_path} does not match certificate.schema.json: {errors}"
+        )
+        return document
 
     def status(self, requirement_id: str) -> str:
         for requirement in self.certificate["requirements"]:

@@ -1,0 +1,252 @@
+"""The certificate, its renderings and its verification; Allure results; JUnit; the HTML report."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkout_conformance import certificate as certificates
+from checkout_conformance.catalog import load_catalog
+
+from .conftest import ROOT, TEST_KEY, SuiteRun, run_suite
+from .servers import Answer, rewrite_of_reference, serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
+    """A small run with Allure and JUnit output, shared by several checks."""
+    tmp_path = tmp_path_factory.mktemp("smoke")
+    return run_suite(
+        tmp_path,
+        "suites/auth",
+        "suites/checkout_url",
+        f"--alluredir={tmp_path / 'allure'}",
+        f"--junitxml={tmp_path / 'junit.xml'}",
+        "--implementation-name=reference-under-test",
+        "--implementation-version=9.9.9",
+    )
+
+
+def test_certificate_content(smoke_run: SuiteRun) -> None:
+    certificate = smoke_run.certificate
+    assert certificates.schema_errors(certificate) == []
+    assert certificate["implementation"] == {
+        "host": "127.0.0.1",
+        "embedded_reference_server": True,
+        "profile": {"name": "reference", "kind": "mock"},
+        "name": "reference-under-test",
+        "version": "9.9.9",
+    }
+    suite = certificate["suite"]
+    assert set(suite["tools"]) == {"pytest", "schemathesis", "hypothesis"}
+    assert "suites/auth/authentication.yaml" in suite["scenario_files"]
+    assert certificate["run"]["partial"] is True  # paths and -m select part of the suite
+    assert certificate["verdict"] == "incomplete"
+    assert "--implementation-name=reference-under-test" in certificate["run"]["command"]
+    curl = next(r for r in certificate["requirements"] if r["id"] == "CURL-001")
+    assert curl["status"] == "passed" and curl["tests"]
+    assert all(test["outcome"] == "passed" for test in curl["tests"])
+
+
+def test_markdown_and_badge_are_written_beside_the_certificate(smoke_run: SuiteRun) -> None:
+    markdown_path, badge_path = certificates.companion_paths(smoke_run.certificate_path)
+    markdown = markdown_path.read_text()
+    assert markdown.startswith("# `POST /checkouts` conformance: **incomplete**")
+    assert "| MUST |" in markdown and "## Not tested" in markdown
+    badge = json.loads(badge_path.read_text())
+    must = smoke_run.certificate["summary"]["MUST"]
+    assert badge == {
+        "schemaVersion": 1,
+        "label": "checkouts conformance",
+        "message": f"{must['passed']}/{must['total']} MUST",
+        "color": "lightgrey",
+    }
+
+
+def verify_cli(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "checkout_conformance", "certificate", "verify", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_verify_accepts_a_fresh_certificate(smoke_run: SuiteRun) -> None:
+    result = verify_cli(smoke_run.certificate_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verified - incomplete for 127.0.0.1" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda c: c.update(verdict="conformant"), "verdict: the requirements give 'incomplete'"),
+        (lambda c: c["summary"]["MUST"].update(passed=99), "summary: the counts do not match"),
+        (
+            lambda c: c["suite"].update(contract_sha256="0" * 64),
+            "contract: contracts/checkouts.openapi.yaml differs",
+        ),
+        (
+            lambda c: c["suite"]["scenario_files"].update(
+                {"suites/auth/authentication.yaml": "1" * 64}
+            ),
+            "scenarios: suites/auth/authentication.yaml differs",
+        ),
+        (
+            lambda c: c["requirements"][0].update(level="MAY"),
+            "AUTH-001 is MUST in the catalog, MAY here",
+        ),
+        (lambda c: c.pop("run"), "schema: (top level): 'run' is a required property"),
+    ],
+)
+def test_verify_names_what_does_not_match(
+    smoke_run: SuiteRun, tmp_path: Path, tamper: Any, message: str
+) -> None:
+    certificate = copy.deepcopy(smoke_run.certificate)
+    tamper(certificate)
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(certificate))
+    result = verify_cli(path)
+    assert result.returncode == 1
+    assert message in result.stdout
+
+
+def test_verify_of_a_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = verify_cli(tmp_path / "nope.json")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_allure_results_carry_labels_links_and_unique_history(smoke_run: SuiteRun) -> None:
+    allure = smoke_run.certificate_path.parent / "allure"
+    results = [json.loads(path.read_text()) for path in allure.glob("*-result.json")]
+    assert len(results) == smoke_run.certificate["run"]["tests"]
+    history_ids = [result["historyId"] for result in results]
+    assert len(set(history_ids)) == len(history_ids), "each expanded case is its own Allure test"
+    curl = next(r for r in results if "curl-minimal-confirmed" in r["fullName"])
+    labels = {(label["name"], label["value"]) for label in curl["labels"]}
+    assert ("epic", "The checkout_url rule") in labels
+    assert ("severity", "critical") in labels
+    assert ("requirement", "CURL-001") in labels
+    assert any(name == "story" and value.startswith("CURL-001: ") for name, value in labels)
+    assert {
+        "name": "CURL-001",
+        "url": "contracts/requirements.yaml#CURL-001",
+        "type": "tms",
+    } in curl["links"]
+    attachments = {attachment["name"] for attachment in curl["attachments"]}
+    assert {"request", "response", "curl"} <= attachments
+    environment = (allure / "environment.properties").read_text()
+    assert (
+        "target.host=127.0.0.1" in environment and "target.name=reference-under-test" in environment
+    )
+    categories = json.loads((allure / "categories.json").read_text())
+    assert [c["name"] for c in categories] == [
+        "implementation non-conformant (MUST)",
+        "SHOULD warnings",
+        "not tested (profile lacks data)",
+        "suite or transport errors",
+    ]
+
+
+def test_junit_carries_requirement_ids(smoke_run: SuiteRun) -> None:
+    tree = ET.parse(smoke_run.certificate_path.parent / "junit.xml")
+    case = next(c for c in tree.iter("testcase") if c.get("name") == "curl-minimal-confirmed")
+    properties = {(p.get("name"), p.get("value")) for p in case.iter("property")}
+    assert ("requirement", "CURL-001") in properties and ("requirement", "CURL-002") in properties
+
+
+def test_allure_categories_match_what_failures_say(tmp_path: Path) -> None:
+    def leak(answer: Answer) -> None:
+        if isinstance(answer.body, dict) and "session_id" in answer.body:
+            answer.body["checkout_url"] = "https://checkout.example/leak"
+        if answer.status == 401:
+            answer.status = 403
+
+    with serve_in_thread(rewrite_of_reference(leak)) as url:
+        run = run_suite(
+            tmp_path,
+            "suites/checkout_url",
+            "suites/auth",
+            f"--alluredir={tmp_path / 'allure'}",
+            base_url=url,
+            api_key=TEST_KEY,
+        )
+    assert run.exit_code == 1
+    categories = json.loads((tmp_path / "allure" / "categories.json").read_text())
+    messages = [
+        json.loads(path.read_text()).get("statusDetails", {}).get("message", "")
+        for path in (tmp_path / "allure").glob("*-result.json")
+    ]
+    failed = [m for m in messages if m]
+    must = re.compile(categories[0]["messageRegex"])
+    should = re.compile(categories[1]["messageRegex"])
+    assert any(must.match(m) for m in failed) and any(
+        should.match(m) and not must.match(m) for m in failed
+    )
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
+@pytest.mark.skipif(
+    not (ROOT / "tools" / "allure" / "node_modules" / ".bin" / "allure").exists()
+    and shutil.which("npm") is None,
+    reason="Allure 3 needs npm to install",
+)
+def test_the_single_file_html_report_renders_every_test(
+    smoke_run: SuiteRun, tmp_path: Path
+) -> None:
+    results = smoke_run.certificate_path.parent / "allure"
+    output = tmp_path / "report"
+    built = subprocess.run(
+        [str(ROOT / "scripts" / "allure-report"), str(results), str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    assert [path.name for path in output.glob("*.html")] == ["index.html"]
+    page = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            (output / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    ).stdout
+    text = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"(?s)<(script|style).*?</\1>", "", page))
+    )
+    expected = smoke_run.certificate["run"]["tests"]
+    assert f"Total {expected} Passed {expected}" in text
+    assert "target.host 127.0.0.1" in text
+
+
+def test_catalog_levels_in_the_certificate_come_from_the_catalog(smoke_run: SuiteRun) -> None:
+    catalog = load_catalog()
+    for requirement in smoke_run.certificate["requirements"]:
+        assert requirement["level"] == catalog[requirement["id"]].level
+        assert requirement["title"] == catalog[requirement["id"]].title
