@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit,
         max_body_bytes=args.max_body_bytes,
     )
-    if args.variant:
-        from .selfcheck import VARIANTS, Rewrite
+    if args.variant or args.mutant:
+        from .selfcheck import MUTANTS, VARIANTS, Rewrite
 
-        if args.variant not in VARIANTS:
+        if args.variant and args.variant not in VARIANTS:
             raise UsageError(f"unknown --variant {args.variant!r}; known: {', '.join(VARIANTS)}")
-        app = Rewrite(after=VARIANTS[args.variant].after, config=app.config)
+        if args.mutant and args.mutant not in MUTANTS:
+            raise UsageError(f"unknown --mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
+        if args.variant:
+            app = Rewrite(after=VARIANTS[args.variant].after, config=app.config)
+        else:
+            mutant = MUTANTS[args.mutant]
+            app = Rewrite(after=mutant.after, before=mutant.before, config=app.config)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
@@ -129,6 +136,32 @@ def _cmd_certificate_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_selfcheck(args: argparse.Namespace) -> int:
+    import json
+
+    from .selfcheck import _run
+
+    started = time.perf_counter()
+    outcomes = _run.run_all(jobs=args.jobs, examples=args.examples, seed=args.seed, names=args.only)
+    matrix = _run.kill_matrix(outcomes, args.examples, args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(matrix, indent=2) + "\n", encoding="utf-8")
+    out.with_suffix(".md").write_text(_run.markdown(matrix), encoding="utf-8")
+    for outcome in outcomes:
+        mark = "ok  " if outcome.ok else "FAIL"
+        name = f"{outcome.kind} {outcome.name}"
+        print(f"{mark} {name:<55} exit {outcome.exit_code}  {outcome.seconds:>5.1f}s")
+    print(
+        f"mutation score {matrix['killed']}/{matrix['mutants']};"
+        f" survivors: {matrix['survivors'] or 'none'};"
+        f" variants tolerated: {matrix['variants_tolerated']}; reference conformant:"
+        f" {matrix['reference_conformant']} ({time.perf_counter() - started:.0f} s)"
+    )
+    print(f"kill matrix: {out.with_suffix('.md')} and {out.with_suffix('.json')}")
+    return 0 if all(outcome.ok for outcome in outcomes) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="checkout-conformance",
@@ -160,9 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1024 * 1024,
         help="larger bodies get 413 (default 1 MiB)",
     )
-    serve.add_argument(
-        "--variant",
-        help="serve a tolerated variant of the reference server (for self-certification)",
+    broken = serve.add_mutually_exclusive_group()
+    broken.add_argument(
+        "--variant", help="serve a tolerated variant of the reference server (self-certification)"
+    )
+    broken.add_argument(
+        "--mutant", help="serve a deliberately broken reference server (self-certification)"
     )
     serve.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
@@ -200,6 +236,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--against", help="compare with this document instead of the recorded upstream"
     )
     drift.set_defaults(handler=_cmd_drift)
+    selfcheck = commands.add_parser(
+        "selfcheck", help="run the suite against every mutant and variant: the kill matrix"
+    )
+    selfcheck.add_argument("--jobs", type=int, default=2, help="suite runs at a time (default 2)")
+    selfcheck.add_argument("--examples", type=int, default=150, help="property examples per run")
+    selfcheck.add_argument("--seed", type=int, default=20261126, help="property seed for every run")
+    selfcheck.add_argument("--only", nargs="+", metavar="NAME", help="only these mutants/variants")
+    selfcheck.add_argument(
+        "--out", default="reports/kill-matrix", help="report path without suffix"
+    )
+    selfcheck.set_defaults(handler=_cmd_selfcheck)
+
     certificate = commands.add_parser("certificate", help="work with conformance certificates")
     certificate_commands = certificate.add_subparsers(
         dest="certificate_command", required=True, metavar="ACTION"

@@ -1,10 +1,13 @@
 """Self-certification: servers that differ from the reference on purpose.
 
-`variants` are tolerated differences the suite must accept; each is a `Rewrite` of the reference
-app. `checkout-conformance serve --variant NAME` serves one over HTTP.
+`mutants` each break one requirement in a realistic way, and the suite must catch each;
+`variants` are tolerated differences the suite must accept. Both are `Rewrite`s of the
+reference app. `checkout-conformance serve --mutant NAME` (or `--variant NAME`) serves one over
+HTTP; `checkout-conformance selfcheck` runs the suite against all of them (the kill matrix).
 """
 
 from ._rewrite import Answer, Request, Rewrite
+from .mutants import MUTANTS, Mutant
 from .variants import VARIANTS, Variant
 
-__all__ = ["VARIANTS", "Answer", "Request", "Rewrite", "Variant"]
+__all__ = ["MUTANTS", "VARIANTS", "Answer", "Mutant", "Request", "Rewrite", "Variant"]

@@ -9,6 +9,7 @@ a few lines each on top of it, never copies of the server.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,9 +45,10 @@ class Request:
     headers: dict[bytes, bytes]
     raw_body: bytes
     body: Any = None  # parsed JSON, or None
+    query: str = ""
 
 
-Before = Callable[[Request], "Answer | Request | None"]
+Before = Callable[[Request, ServerConfig], "Answer | Request | None"]
 After = Callable[[Answer], None]
 
 
@@ -72,8 +74,15 @@ class Rewrite:
             if not message.get("more_body", False) or message["type"] == "http.disconnect":
                 break
         raw = b"".join(chunks)
-        request = Request(scope["method"], scope["path"], dict(scope["headers"]), raw, _parse(raw))
-        answer = self.before(request) if self.before else None
+        request = Request(
+            scope["method"],
+            scope["path"],
+            dict(scope["headers"]),
+            raw,
+            _parse(raw),
+            urllib.parse.unquote(scope.get("query_string", b"").decode("latin-1")),
+        )
+        answer = self.before(request, self.config) if self.before else None
         if isinstance(answer, Request):
             request, answer = answer, None
         if answer is None:
@@ -114,6 +123,13 @@ class Rewrite:
             kept,
             _parse(body_message.get("body", b"")) or body_message.get("body", b""),
         )
+
+
+def json_answer(
+    request: Request, status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> Answer:
+    """An answer a `before` hook gives instead of asking the reference app."""
+    return Answer(request, status, [(b"content-type", b"application/json"), *(headers or [])], body)
 
 
 def _parse(raw: bytes) -> Any:

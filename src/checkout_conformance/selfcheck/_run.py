@@ -1,0 +1,224 @@
+"""Run the real suite over HTTP against the reference server, every mutant and every variant.
+
+Each target is a `checkout-conformance serve` process; each run is a child `pytest` with its own
+certificate and JUnit file, exactly as a user runs the suite. The outcome says whether the suite
+did its job: a mutant must be killed (non-zero exit with `--fail-on-should`, its target
+requirement failed in the certificate), a variant must pass (exit 0, no MUST failed), the
+reference server must be `conformant`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .. import _resources
+from ..catalog import load_catalog
+from ..engine._target import EmbeddedServer
+from ..redact import API_KEY_ENV, Secret
+from .mutants import MUTANTS
+from .variants import VARIANTS
+
+Kind = Literal["reference", "mutant", "variant"]
+KEY = "sk_test_selfcheck_0123456789abcdef"
+DEFAULT_SEED = 20261126
+
+
+@dataclass
+class Outcome:
+    kind: Kind
+    name: str
+    target: str | None
+    exit_code: int
+    verdict: str
+    failed_requirements: list[str]
+    killing_tests: list[str]
+    ok: bool  # killed (mutant), tolerated (variant), conformant (reference)
+    seconds: float
+    properties_only: bool = False
+    note: str = ""
+    expected_warnings: list[str] = field(default_factory=list)
+
+
+def _failed_tests(junit: Path) -> list[str]:
+    if not junit.exists():
+        return []
+    failed = []
+    for case in ET.parse(junit).iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.append(f"{case.get('classname', '')}::{case.get('name', '')}")
+    return failed
+
+
+def run_one(kind: Kind, name: str, workdir: Path, examples: int, seed: int) -> Outcome:
+    root = _resources.project_root()
+    if root is None:
+        raise RuntimeError("selfcheck runs the suite of a checkout; no checkout found")
+    extra: tuple[str, ...] = () if kind == "reference" else (f"--{kind}", name)
+    server = EmbeddedServer(api_key=Secret(KEY), extra_args=extra)
+    started = time.perf_counter()
+    base_url = server.start()
+    certificate_path = workdir / f"{kind}-{name}.json"
+    junit = workdir / f"{kind}-{name}.xml"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--tb=no",
+        "--no-header",
+        f"--base-url={base_url}",
+        f"--target-profile={_resources.REFERENCE_PROFILE_PATH}",
+        f"--certificate={certificate_path}",
+        f"--junitxml={junit}",
+        f"--examples={examples}",
+        f"--conformance-seed={seed}",
+    ]
+    if kind == "mutant":
+        command.append("--fail-on-should")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_"))
+    }
+    env[API_KEY_ENV] = KEY
+    try:
+        result = subprocess.run(
+            command, cwd=root, env=env, capture_output=True, text=True, check=False
+        )
+    finally:
+        server.stop()
+    seconds = time.perf_counter() - started
+    try:
+        certificate = json.loads(certificate_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Outcome(
+            kind,
+            name,
+            None,
+            result.returncode,
+            "none",
+            [],
+            [],
+            False,
+            seconds,
+            note=f"no certificate: {result.stdout[-300:]}{result.stderr[-300:]}",
+        )
+    failed = [r["id"] for r in certificate["requirements"] if r["status"] == "failed"]
+    catalog = load_catalog()
+    target: str | None = None
+    properties_only = False
+    expected: list[str] = []
+    if kind == "mutant":
+        mutant = MUTANTS[name]
+        target, properties_only = mutant.target, mutant.properties_only
+        ok = result.returncode != 0 and target in failed
+    elif kind == "variant":
+        expected = sorted(VARIANTS[name].warns)
+        ok = result.returncode == 0 and not any(catalog[r].level == "MUST" for r in failed)
+    else:
+        ok = result.returncode == 0 and certificate["verdict"] == "conformant"
+    return Outcome(
+        kind,
+        name,
+        target,
+        result.returncode,
+        certificate["verdict"],
+        failed,
+        _failed_tests(junit),
+        ok,
+        round(seconds, 1),
+        properties_only,
+        expected_warnings=expected,
+    )
+
+
+def run_all(
+    jobs: int = 2,
+    examples: int = 150,
+    seed: int = DEFAULT_SEED,
+    names: list[str] | None = None,
+    workdir: Path | None = None,
+) -> list[Outcome]:
+    """The reference, every variant and every mutant (or only `names`), `jobs` at a time."""
+    plan: list[tuple[Kind, str]] = [("reference", "reference")]
+    plan += [("variant", name) for name in VARIANTS]
+    plan += [("mutant", name) for name in MUTANTS]
+    if names:
+        plan = [(kind, name) for kind, name in plan if name in names]
+    directory = workdir or Path(tempfile.mkdtemp(prefix="selfcheck-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(
+            pool.map(lambda pair: run_one(pair[0], pair[1], directory, examples, seed), plan)
+        )
+
+
+def kill_matrix(outcomes: list[Outcome], examples: int, seed: int) -> dict[str, Any]:
+    mutants = [o for o in outcomes if o.kind == "mutant"]
+    killed = [o for o in mutants if o.ok]
+    return {
+        "mutation_score": round(len(killed) / len(mutants), 4) if mutants else None,
+        "mutants": len(mutants),
+        "killed": len(killed),
+        "survivors": [o.name for o in mutants if not o.ok],
+        "variants_tolerated": all(o.ok for o in outcomes if o.kind == "variant"),
+        "reference_conformant": all(o.ok for o in outcomes if o.kind == "reference"),
+        "settings": {"examples": examples, "seed": seed, "fail_on_should_for_mutants": True},
+        "outcomes": [asdict(o) for o in outcomes],
+    }
+
+
+def markdown(matrix: dict[str, Any]) -> str:
+    outcomes = matrix["outcomes"]
+    assert isinstance(outcomes, list)
+    lines = [
+        "# Kill matrix",
+        "",
+        f"Mutation score: **{matrix['killed']}/{matrix['mutants']}**"
+        f" ({float(matrix['mutation_score'] or 0) * 100:.1f}%). Survivors: "
+        + (", ".join(f"`{s}`" for s in matrix["survivors"]) or "none")
+        + ".",
+        "",
+        f"Reference server conformant: {matrix['reference_conformant']}."
+        f" Every tolerated variant passes: {matrix['variants_tolerated']}.",
+        "",
+        "| kind | name | target | result | exit | failed requirements | killed by (first tests) |",
+        "|---|---|---|---|---:|---|---|",
+    ]
+    for outcome in outcomes:
+        result = {
+            "mutant": "killed" if outcome["ok"] else "SURVIVED",
+            "variant": "tolerated" if outcome["ok"] else "FALSE ALARM",
+            "reference": "conformant" if outcome["ok"] else "NOT CONFORMANT",
+        }[outcome["kind"]]
+        tests = (
+            ", ".join(f"`{t.split('::')[-1]}`" for t in outcome["killing_tests"][:3])
+            if outcome["kind"] == "mutant"
+            else ""
+        )
+        target = outcome["target"] or ""
+        if outcome["properties_only"]:
+            target += " (properties)"
+        cells = [
+            outcome["kind"],
+            f"`{outcome['name']}`",
+            target,
+            result,
+            str(outcome["exit_code"]),
+            ", ".join(outcome["failed_requirements"]),
+            tests,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
