@@ -218,7 +218,7 @@ def _text_for_unknown_field_type(body: dict[str, Any], config: ServerConfig) -> 
 
 
 def _drop_unknown_theme(body: dict[str, Any], config: ServerConfig) -> None:
-    customization = body.get("customization")
+    customization = body.get("customization")  # a dict, or left alone
     if isinstance(customization, dict) and customization.get("theme") not in (
         None,
         "dark",
@@ -330,7 +330,8 @@ def _dropdown_default_options(body: dict[str, Any], config: ServerConfig) -> Non
 
 
 def _strip_theme_limits(body: dict[str, Any], config: ServerConfig) -> None:
-    theme = (body.get("customization") or {}).get("theme_config")
+    customization = body.get("customization")
+    theme = customization.get("theme_config") if isinstance(customization, dict) else None
     if isinstance(theme, dict):
         for key in ("font_primary_url", "font_secondary_url", "pay_button_text", "radius"):
             theme.pop(key, None)
@@ -419,8 +420,8 @@ def _currency_subset(request: Request, config: ServerConfig) -> Answer | None:
 
 
 def _country_subset(request: Request, config: ServerConfig) -> Answer | None:
-    body = _body(request)
-    country = ((body or {}).get("billing_address") or {}).get("country")
+    address = (_body(request) or {}).get("billing_address")
+    country = address.get("country") if isinstance(address, dict) else None
     if country in ("AQ", "BV", "HM", "TF", "UM", "KP", "IR", "SY", "CU"):
         return json_answer(
             request,
@@ -593,13 +594,47 @@ def _crash_on_non_ascii(request: Request, config: ServerConfig) -> Answer | None
 
 
 def _unchecked_dark_theme(request: Request, config: ServerConfig) -> Request | None:
-    theme = (((_body(request) or {}).get("customization") or {}).get("theme_config")) or {}
+    customization = (_body(request) or {}).get("customization")
+    theme = customization.get("theme_config") if isinstance(customization, dict) else None
     if isinstance(theme, dict) and isinstance(theme.get("dark"), dict):
         assert isinstance(request.body, dict)
         request.body = copy.deepcopy(request.body)
         request.body["customization"]["theme_config"]["dark"] = {}
         return request
     return None
+
+
+def _repair_later_items(body: dict[str, Any], config: ServerConfig) -> None:
+    cart = body.get("product_cart")
+    if not isinstance(cart, list):
+        return
+    for index in range(1, len(cart)):
+        item = cart[index]
+        if not isinstance(item, dict):
+            cart[index] = {"product_id": config.profile.data["one_time_product_id"], "quantity": 1}
+            continue
+        if not isinstance(item.get("product_id"), str):
+            item["product_id"] = config.profile.data["one_time_product_id"]
+        quantity = item.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            item["quantity"] = 1
+        if item.get("addons") is not None and not isinstance(item.get("addons"), list):
+            del item["addons"]
+
+
+def _clamp_amounts(body: dict[str, Any], config: ServerConfig) -> None:
+    def clamp(holder: Any, key: str) -> None:
+        value = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            holder[key] = max(min(value, 2**31 - 1), -(2**31))
+
+    clamp(body, "mandate_min_amount_inr_paise")
+    for item in body.get("product_cart") if isinstance(body.get("product_cart"), list) else []:
+        clamp(item, "amount")
+        clamp(item, "quantity")
+    subscription = body.get("subscription_data")
+    if isinstance(subscription, dict):
+        clamp(subscription.get("on_demand"), "product_price")
 
 
 def _no_3ds_override(request: Request, config: ServerConfig) -> Answer | None:
@@ -1025,11 +1060,22 @@ MUTANTS = {
             properties_only=True,
         ),
         _mutant(
-            "rob-dark-theme-unchecked",
-            "ROB-002",
+            "val-dark-theme-unchecked",
+            "VAL-009",
             "the dark theme colours are not validated",
             before=_unchecked_dark_theme,
-            properties_only=True,
+        ),
+        _mutant(
+            "val-later-cart-items-unchecked",
+            "VAL-004",
+            "only the first cart item is validated",
+            before=_edit_body(_repair_later_items),
+        ),
+        _mutant(
+            "rob-int32-overflow-clamped",
+            "ROB-002",
+            "quantities and amounts beyond 32 bits are clamped instead of refused",
+            before=_edit_body(_clamp_amounts),
         ),
         _mutant(
             "rob-no-3ds-override",
