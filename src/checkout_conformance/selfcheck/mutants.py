@@ -629,7 +629,8 @@ def _clamp_amounts(body: dict[str, Any], config: ServerConfig) -> None:
             holder[key] = max(min(value, 2**31 - 1), -(2**31))
 
     clamp(body, "mandate_min_amount_inr_paise")
-    for item in body.get("product_cart") if isinstance(body.get("product_cart"), list) else []:
+    cart = body.get("product_cart")
+    for item in cart if isinstance(cart, list) else []:
         clamp(item, "amount")
         clamp(item, "quantity")
     subscription = body.get("subscription_data")
