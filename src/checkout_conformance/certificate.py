@@ -168,6 +168,7 @@ def build(
             "partial": run.partial,
             "switches": run.switches,
             "tests": len(records),
+            "rate_limit_retries": sum(int(r.get("rate_limited", 0)) for r in records),
             "generated_cases": {
                 kind: sum(r.get("generated", {}).get(kind, 0) for r in records)
                 for kind in ("positive", "negative", "charged")

@@ -162,6 +162,25 @@ def _cmd_selfcheck(args: argparse.Namespace) -> int:
     return 0 if all(outcome.ok for outcome in outcomes) else 1
 
 
+def _cmd_scan_secrets(args: argparse.Namespace) -> int:
+    from .redact import scan
+
+    secret = os.environ.get(args.env)
+    if not secret:
+        raise UsageError(
+            f"${args.env} is not set: nothing to look for (set it, or name another with --env)"
+        )
+    paths = [Path(path) for path in args.paths]
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    hits = scan(paths, secret)
+    for path, line, form in hits:
+        print(f"{path}:{line}: the key (${args.env}, {form})")
+    print(f"{len(hits)} occurrence(s) of ${args.env} in {', '.join(args.paths)}")
+    return 1 if hits else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="checkout-conformance",
@@ -247,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="reports/kill-matrix", help="report path without suffix"
     )
     selfcheck.set_defaults(handler=_cmd_selfcheck)
+
+    scan = commands.add_parser(
+        "scan-secrets", help="look for the API key (and its encoded forms) in reports and logs"
+    )
+    scan.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (e.g. reports)")
+    scan.add_argument(
+        "--env", default=API_KEY_ENV, help=f"the variable holding the key ({API_KEY_ENV})"
+    )
+    scan.set_defaults(handler=_cmd_scan_secrets)
 
     certificate = commands.add_parser("certificate", help="work with conformance certificates")
     certificate_commands = certificate.add_subparsers(

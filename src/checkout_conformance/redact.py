@@ -12,6 +12,7 @@ import base64
 import logging
 import urllib.parse
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 API_KEY_ENV = "DODO_PAYMENTS_API_KEY"
@@ -110,3 +111,22 @@ class RedactingFilter(logging.Filter):
             record.msg = self.redactor.text(record.getMessage())
             record.args = None
         return True
+
+
+def scan(paths: Iterable[Path], secret: str) -> list[tuple[Path, int, str]]:
+    """Every place a secret (or an encoded form of it) appears in these files or folders.
+
+    Returns (file, line, which form) without the secret itself, so the report can be printed.
+    """
+    forms = {secret: "raw", **encoded_forms(secret)}
+    hits: list[tuple[Path, int, str]] = []
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            try:
+                text = path.read_bytes().decode("utf-8", errors="replace")
+            except OSError:
+                continue
+            for number, line in enumerate(text.splitlines(), start=1):
+                hits.extend((path, number, label) for form, label in forms.items() if form in line)
+    return hits

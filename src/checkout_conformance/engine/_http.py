@@ -189,8 +189,14 @@ def new_client(timeout: float) -> httpx.Client:
     )
 
 
-def send(client: httpx.Client, request: PreparedRequest) -> Exchange:
-    """Send one request; transport failures are recorded, never raised."""
+def send(
+    client: httpx.Client, request: PreparedRequest, deadline_s: float | None = None
+) -> Exchange:
+    """Send one request; transport failures are recorded, never raised.
+
+    `deadline_s` bounds the whole exchange: a server that drips its answer a byte at a time never
+    trips a per-read timeout, so the body loop checks the total time too.
+    """
     exchange = Exchange(request)
     started = time.perf_counter()
     try:
@@ -207,10 +213,17 @@ def send(client: httpx.Client, request: PreparedRequest) -> Exchange:
                 if size > MAX_RESPONSE_BYTES:
                     exchange.truncated = True
                     break
+                if deadline_s is not None and time.perf_counter() - started > deadline_s:
+                    exchange.error = f"the response was not complete after {deadline_s:g} s"
+                    exchange.body = b"".join(chunks)
+                    exchange.status = None
+                    return exchange
             exchange.body = b"".join(chunks)[:MAX_RESPONSE_BYTES]
     except httpx.TimeoutException as exc:
+        exchange.status = None  # headers may have come, but no complete response did
         exchange.error = f"timed out ({type(exc).__name__})"
     except httpx.HTTPError as exc:
+        exchange.status = None
         exchange.error = f"{type(exc).__name__}: {exc}"
     exchange.elapsed_ms = (time.perf_counter() - started) * 1000
     return exchange

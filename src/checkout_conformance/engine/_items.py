@@ -20,13 +20,15 @@ from ._bodies import BodyError
 from ._expand import Case, expand
 from ._matchers import Mismatch
 from ._model import Scenario, load_scenario_file
-from ._runner import CaseRun, run_case
+from ._runner import CaseRun, LiveChargeRefused, run_case
+from ._target import MAX_CONSECUTIVE_TRANSPORT_ERRORS, BudgetExhausted
 from ._template import MissingProfileValue, TemplateError
 
 if TYPE_CHECKING:
     pass
 
 RECORD_KEY = pytest.StashKey[dict[str, Any]]()
+EXIT_TARGET_UNREACHABLE = 3
 LEVEL_RANK: dict[str, int] = {"MUST": 0, "SHOULD": 1, "MAY": 2}
 
 
@@ -141,10 +143,16 @@ class ScenarioItem(pytest.Item):
         self.stash[RECORD_KEY] = record
         _allure.label(self, library.catalog)
         target = state.target()
+        waits_before = target.rate_limited
         try:
-            self.run = run_case(self.scenario, self.case, target, library)
-        except MissingProfileValue as missing:
-            reason = f"not tested: the profile {target.profile.name!r} has no `{missing.key}`"
+            self.run = run_case(
+                self.scenario, self.case, target, library, state.settings.charges_allowed
+            )
+        except (MissingProfileValue, BudgetExhausted, LiveChargeRefused) as skipped:
+            if isinstance(skipped, MissingProfileValue):
+                reason = f"not tested: the profile {target.profile.name!r} has no `{skipped.key}`"
+            else:
+                reason = "not tested: " + str(skipped).removeprefix("not tested: ")
             record["requirements"] = dict.fromkeys(self.scenario.all_requirements(), "not_tested")
             record["skip_reason"] = reason
             pytest.skip(reason)
@@ -153,7 +161,18 @@ class ScenarioItem(pytest.Item):
             record["blocking"] = True
             record["error"] = f"{self.scenario.location}: {error}"
             raise ScenarioError(f"{self.scenario.location}: {error}") from None
+        finally:
+            record["rate_limited"] = target.rate_limited - waits_before
         run = self.run
+        assert run is not None
+        if target.consecutive_transport_errors >= MAX_CONSECUTIVE_TRANSPORT_ERRORS:
+            last_error = run.steps[-1].exchange.error if run.steps else "no answer"
+            pytest.exit(
+                "checkout-conformance: the target stopped answering"
+                f" ({target.consecutive_transport_errors} requests in a row got no response;"
+                f" last: {target.redactor.text(str(last_error))})",
+                EXIT_TARGET_UNREACHABLE,
+            )
         _allure.attach_run(self, run, target.redactor)
         record["requirements"] = run.requirement_status()
         mismatches = run.mismatches

@@ -133,7 +133,14 @@ def check(expectation: Expectation, exchange: Exchange, contract: Contract) -> M
 
     if kind == "status":
         allowed, text = _status_allowed(spec["status"])
-        return None if allowed(exchange.status) else mismatch("status", text, str(exchange.status))
+        if allowed(exchange.status):
+            return None
+        actual = str(exchange.status)
+        if (
+            300 <= exchange.status < 400
+        ):  # never followed: a redirect from POST /checkouts is a failure
+            actual += f" (redirect to {exchange.headers.get('location', 'nowhere')})"
+        return mismatch("status", text, actual)
 
     if kind == "rejected":
         if not 400 <= exchange.status < 500:

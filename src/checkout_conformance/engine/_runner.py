@@ -6,12 +6,13 @@ the report. A missing profile value is not a failure: the case is *not tested*.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._bodies import BodyError
 from ._expand import Case
-from ._http import Exchange, prepare, send
+from ._http import Exchange, prepare
 from ._matchers import Mismatch, applies, capture, check
 from ._model import Library, Scenario, Step
 from ._target import Target
@@ -82,7 +83,25 @@ def _rendered_request(step: Step, context: Context) -> dict[str, Any]:
     return rendered
 
 
-def run_case(scenario: Scenario, case: Case, target: Target, library: Library) -> CaseRun:
+class LiveChargeRefused(Exception):
+    """The step would process a real charge on a live target without --allow-live-charges."""
+
+
+def _is_charge(request: Any) -> bool:
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return False
+    return (
+        isinstance(body, dict)
+        and body.get("payment_method_id") is not None
+        and body.get("confirm") is True
+    )
+
+
+def run_case(
+    scenario: Scenario, case: Case, target: Target, library: Library, charges_allowed: bool = True
+) -> CaseRun:
     """Run every step of one case against the target (MissingProfileValue propagates)."""
     base_context = Context(profile=target.profile.data, api_key=target.api_key)
     variables = {name: render(value, base_context) for name, value in case.variables.items()}
@@ -95,7 +114,12 @@ def run_case(scenario: Scenario, case: Case, target: Target, library: Library) -
             request = prepare(step.request, rendered, body_base, target.base_url, target.api_key)
         except BodyError as exc:
             raise BodyError(f"{scenario.location}: step {step.name!r}: {exc}") from None
-        exchange = send(target.client, request)
+        if not charges_allowed and _is_charge(request):
+            raise LiveChargeRefused(
+                "not tested: it would charge a saved payment method on a live target"
+                " (add --allow-live-charges)"
+            )
+        exchange = target.exchange(request)
         mismatches = []
         evaluated: set[str] = set()
         for expectation in step.expectations:

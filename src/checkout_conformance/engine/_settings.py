@@ -110,6 +110,42 @@ OPTIONS = (
         "string",
     ),
     Option(
+        "--allow-live",
+        "conformance_allow_live",
+        "conformance_allow_live",
+        "CHECKOUT_CONFORMANCE_ALLOW_LIVE",
+        "allow a live target (live.dodopayments.com or a profile of kind live)",
+        False,
+        "bool",
+    ),
+    Option(
+        "--allow-live-charges",
+        "conformance_allow_live_charges",
+        "conformance_allow_live_charges",
+        "CHECKOUT_CONFORMANCE_ALLOW_LIVE_CHARGES",
+        "on a live target, also run the tests that charge a saved payment method",
+        False,
+        "bool",
+    ),
+    Option(
+        "--max-rps",
+        "conformance_max_rps",
+        "conformance_max_rps",
+        "CHECKOUT_CONFORMANCE_MAX_RPS",
+        "requests per second at most (default 20 for sandbox and live profiles, unpaced for mocks)",
+        None,
+        "float",
+    ),
+    Option(
+        "--max-requests",
+        "conformance_max_requests",
+        "conformance_max_requests",
+        "CHECKOUT_CONFORMANCE_MAX_REQUESTS",
+        "stop sending after this many requests; later tests are not tested (default: no limit)",
+        None,
+        "int",
+    ),
+    Option(
         "--conformance-suites",
         "conformance_suites",
         "conformance_suites",
@@ -130,6 +166,8 @@ OPTIONS = (
     ),
 )
 
+LIVE_HOST = "live.dodopayments.com"
+DEFAULT_PACED_RPS = 20.0  # half the documented sandbox limit of 40 req/s
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -199,6 +237,18 @@ class Settings:
     seed: int | None  # None: the controller draws one
     implementation_name: str | None = None
     implementation_version: str | None = None
+    allow_live: bool = False
+    allow_live_charges: bool = False
+    max_rps: float | None = None  # None: unpaced
+    max_requests: int | None = None
+
+    @property
+    def live(self) -> bool:
+        return is_live(self.base_url, self.profile)
+
+    @property
+    def charges_allowed(self) -> bool:
+        return not self.live or self.allow_live_charges
 
     @property
     def embedded(self) -> bool:
@@ -210,6 +260,12 @@ class Settings:
             return "embedded reference server (127.0.0.1, ephemeral port)"
         parts = urlsplit(self.base_url)
         return parts.hostname or self.base_url
+
+
+def is_live(base_url: str | None, profile: Profile) -> bool:
+    """A live target: the live host, or a profile that says so."""
+    host = urlsplit(base_url).hostname if base_url else None
+    return host == LIVE_HOST or profile.kind == "live"
 
 
 def _path(config: pytest.Config, text: str) -> Path:
@@ -265,6 +321,17 @@ def load_settings(config: pytest.Config) -> Settings:
         for part in str(values["conformance_suites"]).split(",")
         if part.strip()
     )
+    allow_live = bool(values["conformance_allow_live"])
+    if is_live(base_url, profile) and not allow_live:
+        what = base_url or f"profile {profile.name!r} of kind live"
+        raise pytest.UsageError(
+            f"refusing to test a live target ({what}): nothing was sent. Test a sandbox"
+            " (https://test.dodopayments.com) or a mock; if you really mean the live API, add"
+            " --allow-live (charge tests stay off without --allow-live-charges)"
+        )
+    max_rps = values["conformance_max_rps"]
+    if max_rps is None and base_url is not None and profile.kind in ("sandbox", "live"):
+        max_rps = DEFAULT_PACED_RPS
     return Settings(
         base_url=base_url,
         profile=profile,
@@ -282,4 +349,10 @@ def load_settings(config: pytest.Config) -> Settings:
         seed=int(values["conformance_seed"]) if values["conformance_seed"] is not None else None,
         implementation_name=values["conformance_implementation_name"],
         implementation_version=values["conformance_implementation_version"],
+        allow_live=allow_live,
+        allow_live_charges=bool(values["conformance_allow_live_charges"]),
+        max_rps=float(max_rps) if max_rps is not None else None,
+        max_requests=int(values["conformance_max_requests"])
+        if values["conformance_max_requests"]
+        else None,
     )

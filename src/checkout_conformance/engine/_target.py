@@ -7,21 +7,26 @@ if the test process dies, because it watches its standard input).
 
 from __future__ import annotations
 
+import email.utils
 import os
 import re
 import secrets
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
 import httpx
 
 from ..profile import Profile
 from ..redact import API_KEY_ENV, Redactor, Secret
-from ._http import new_client
+from ._http import Exchange, PreparedRequest, new_client, send
 
 STARTUP_TIMEOUT_S = 30.0
+MAX_RATE_LIMIT_RETRIES = 3
+MAX_RATE_LIMIT_WAIT_S = 30.0
+MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
 
@@ -99,9 +104,50 @@ class EmbeddedServer:
                 stream.close()
 
 
+class BudgetExhausted(Exception):
+    """`--max-requests` is spent: later tests are not tested."""
+
+
+@dataclass
+class Pacer:
+    """At most `rate` requests per second from this process (a simple spacing, no bursts)."""
+
+    rate: float | None
+    _next: float = 0.0
+
+    def wait(self) -> None:
+        if not self.rate:
+            return
+        now = time.monotonic()
+        if now < self._next:
+            time.sleep(self._next - now)
+            now = self._next
+        self._next = now + 1.0 / self.rate
+
+
+def retry_delay(exchange: Exchange, attempt: int) -> float:
+    """Seconds to wait after a 429: Retry-After (seconds or a date), X-RateLimit-Reset, backoff."""
+    for header in ("retry-after", "x-ratelimit-reset"):
+        value = exchange.headers.get(header)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(str(value)))
+        except ValueError:
+            try:
+                return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+            except (TypeError, ValueError):
+                continue
+    return 0.5 * 2.0**attempt
+
+
 @dataclass
 class Target:
-    """Where requests go, with what key, and the ids that exist there."""
+    """Where requests go, with what key, and the ids that exist there.
+
+    Every request goes through `exchange`: paced (`--max-rps`), counted (`--max-requests`),
+    retried after a 429 within bounds, and watched for a target that stopped answering.
+    """
 
     base_url: str
     api_key: Secret
@@ -109,11 +155,42 @@ class Target:
     embedded: bool
     timeout: float
     redactor: Redactor = field(default_factory=Redactor)
+    max_rps: float | None = None
+    max_requests: int | None = None
     client: httpx.Client = field(init=False)
+    sent: int = 0
+    rate_limited: int = 0  # 429s that were waited out
+    waited_s: float = 0.0
+    consecutive_transport_errors: int = 0
 
     def __post_init__(self) -> None:
         self.redactor.add(self.api_key.reveal())
         self.client = new_client(self.timeout)
+        self.pacer = Pacer(self.max_rps)
+
+    def before_request(self) -> None:
+        """Pace, and count against the budget; raises BudgetExhausted."""
+        if self.max_requests is not None and self.sent >= self.max_requests:
+            raise BudgetExhausted(
+                f"the request budget (--max-requests {self.max_requests}) is spent"
+            )
+        self.pacer.wait()
+        self.sent += 1
+
+    def exchange(self, request: PreparedRequest) -> Exchange:
+        for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+            self.before_request()
+            result = send(self.client, request, deadline_s=self.timeout * 3)
+            if result.status != 429 or attempt == MAX_RATE_LIMIT_RETRIES:
+                break
+            delay = min(retry_delay(result, attempt), MAX_RATE_LIMIT_WAIT_S)
+            self.rate_limited += 1
+            self.waited_s += delay
+            time.sleep(delay)
+        self.consecutive_transport_errors = (
+            self.consecutive_transport_errors + 1 if result.status is None else 0
+        )
+        return result
 
     def probe(self) -> None:
         """One credential-less OPTIONS request: any HTTP answer proves the target is there."""

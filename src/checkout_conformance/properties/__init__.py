@@ -10,11 +10,13 @@ failures do.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis.strategies as st
+import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -29,7 +31,12 @@ from schemathesis.specs.openapi.checks import (
 from .. import _resources
 from ..catalog import Catalog
 from ..contract import Contract, load_contract
-from ..engine._target import Target
+from ..engine._target import (
+    MAX_RATE_LIMIT_RETRIES,
+    MAX_RATE_LIMIT_WAIT_S,
+    BudgetExhausted,
+    Target,
+)
 from ._mapping import business_valid, real_ids
 
 REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
@@ -43,6 +50,7 @@ class PropertySettings:
     seed: int
     profile_ids: dict[str, str]
     rich_fields: dict[str, Any]  # valid values for optional fields, on the profile's ids
+    charges_allowed: bool = True  # False on a live target without --allow-live-charges
 
 
 _ACTIVE: dict[str, PropertySettings] = {}
@@ -119,9 +127,8 @@ def generated_schema() -> Any:
 
             # Two cases in three are charges; each also gets a random subset of the optional
             # fields with contract-derived valid values, so that combinations are explored.
-            return st.tuples(st.sampled_from([True, True, False]), extra_fields).map(
-                as_business_case
-            )
+            charges = [True, True, False] if settings.charges_allowed else [False]
+            return st.tuples(st.sampled_from(charges), extra_fields).map(as_business_case)
         case.body = real_ids(original, ids)
         return st.just(case)
 
@@ -192,6 +199,14 @@ CHECKS = (
 )
 
 
+def _seconds(header: Any, attempt: int) -> float:
+    value = header[0] if isinstance(header, list) and header else header
+    try:
+        return max(float(str(value)), 0.0)
+    except (TypeError, ValueError):
+        return 0.5 * 2.0**attempt
+
+
 def _summary(error: BaseException, status: int) -> str:
     """One line: what the check saw (`Schema-valid request rejected`, got 422)."""
     if isinstance(error, FailureGroup):
@@ -229,6 +244,7 @@ class PropertyRun:
     _limits: dict[str, Contract] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._waits_at_start = self.target.rate_limited
         statuses = {r: "passed" for check in CHECKS for r in check.requirements}
         statuses.update(dict.fromkeys(self._limit_requirements(), "passed"))
         self.record["requirements"] = statuses
@@ -263,7 +279,7 @@ class PropertyRun:
         # (both mappings leave an already mapped body as it is).
         if positive:
             charge = isinstance(case.body, dict) and case.body.get("payment_method_id") is not None
-            case.body = business_valid(case.body, ids, charge)
+            case.body = business_valid(case.body, ids, charge and active().charges_allowed)
         else:
             case.body = real_ids(case.body, ids)
         if positive:
@@ -282,9 +298,8 @@ class PropertyRun:
             "negative": self.negative_cases,
             "charged": self.charged_cases,
         }
-        response = case.call(
-            base_url=self.target.base_url, headers=auth, timeout=self.target.timeout
-        )
+        response = self._call(case, auth)
+        self.record["rate_limited"] = self.target.rate_limited - self._waits_at_start
         failures: list[tuple[str, str, str]] = []  # (requirement, one-line summary, detail)
         for mapped in CHECKS:
             try:
@@ -303,6 +318,29 @@ class PropertyRun:
                 failures.append((requirement, self.target.redactor.text(summary), detail))
         if failures:
             self._fail(failures)
+
+    def _call(self, case: Any, auth: dict[str, str]) -> Any:
+        """Paced, within the budget, redirects not followed, 429s waited out within bounds."""
+        for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+            try:
+                self.target.before_request()
+            except BudgetExhausted as exhausted:
+                pytest.skip(f"not tested: {exhausted}")
+            response = case.call(
+                base_url=self.target.base_url,
+                headers=auth,
+                timeout=self.target.timeout,
+                allow_redirects=False,
+            )
+            if response.status_code != 429 or attempt == MAX_RATE_LIMIT_RETRIES:
+                break
+            delay = min(
+                _seconds(response.headers.get("retry-after"), attempt), MAX_RATE_LIMIT_WAIT_S
+            )
+            self.target.rate_limited += 1
+            self.target.waited_s += delay
+            time.sleep(delay)
+        return response
 
     def _fail(self, failures: list[tuple[str, str, str]]) -> None:
         rank = {"MUST": 0, "SHOULD": 1, "MAY": 2}

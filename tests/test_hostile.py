@@ -1,0 +1,235 @@
+"""Hostile and broken servers: every one ends in a clear failure or one clear session error,
+in bounded time, and nothing leaks the key."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from checkout_conformance.redact import scan
+
+from .conftest import run_suite
+
+CANARY = "sk_live_HOSTILE_canary_5t7u9w1y3"
+FEW_TESTS = (
+    "suites/acceptance/valid_requests.yaml::acc-minimal-request",
+    "suites/checkout_url/payment_method.yaml::curl-minimal-confirmed",
+    "--request-timeout=2",
+)
+
+Behaviour = Callable[[socket.socket, bytes], None]
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+        if not data[:1].isalpha():  # not HTTP at all (a TLS handshake): answer at once
+            return data
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head
+
+
+def _respond(conn: socket.socket, status: str, headers: list[str], body: bytes) -> None:
+    head = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close", *headers]
+    conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+
+
+@contextmanager
+def hostile_server(behaviour: Behaviour) -> Iterator[int]:
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            try:
+                head = _read_request(conn)
+                behaviour(conn, head)
+            except OSError:
+                pass
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def never_answers(conn: socket.socket, head: bytes) -> None:
+    time.sleep(60)
+
+
+def drips(conn: socket.socket, head: bytes) -> None:
+    if head.startswith(b"OPTIONS"):
+        _respond(conn, "204 No Content", [], b"")
+        return
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+    )
+    for byte in b'{"session_id": "cks_' + b"x" * 180:
+        conn.sendall(bytes([byte]))
+        time.sleep(1)
+
+
+def closes_mid_response(conn: socket.socket, head: bytes) -> None:
+    if head.startswith(b"OPTIONS"):
+        _respond(conn, "204 No Content", [], b"")
+        return
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+    conn.sendall(head + b'{"session_')
+
+
+def html_500(conn: socket.socket, head: bytes) -> None:
+    _respond(
+        conn,
+        "500 Internal Server Error",
+        ["Content-Type: text/html"],
+        b"<html><h1>Oops</h1></html>",
+    )
+
+
+def invalid_json_200(conn: socket.socket, head: bytes) -> None:
+    _respond(conn, "200 OK", ["Content-Type: application/json"], b'{"session_id": "cks_1", oops')
+
+
+def json_array_200(conn: socket.socket, head: bytes) -> None:
+    _respond(conn, "200 OK", ["Content-Type: application/json"], b'[{"session_id": "cks_1"}]')
+
+
+def wrong_content_length(conn: socket.socket, head: bytes) -> None:
+    body = b'{"session_id": "cks_1", "checkout_url": "https://x.example/s"}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    conn.sendall(head + b"Content-Length: 20\r\n\r\n" + body)
+
+
+def fifty_megabytes(conn: socket.socket, head: bytes) -> None:
+    size = 50 * 1024 * 1024
+    status_line = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+    )
+    conn.sendall(status_line.encode())
+    conn.sendall(b'{"session_id": "')
+    chunk = b"x" * 65536
+    for _ in range(size // len(chunk)):
+        conn.sendall(chunk)
+
+
+def redirect_loop(conn: socket.socket, head: bytes) -> None:
+    _respond(conn, "307 Temporary Redirect", ["Location: /checkouts"], b"")
+
+
+def redirect_elsewhere(conn: socket.socket, head: bytes) -> None:
+    _respond(conn, "308 Permanent Redirect", ["Location: http://collector.example:8080/steal"], b"")
+
+
+CASES: dict[str, tuple[Behaviour, str]] = {
+    # behaviour: (server, what the output must say)
+    "never-answers": (never_answers, "target unreachable"),
+    "drips-a-byte-a-second": (drips, "was not complete after"),
+    "closes-mid-response": (closes_mid_response, "RemoteProtocolError"),
+    "html-500": (html_500, "expected status 200, got 500"),
+    "invalid-json-200": (invalid_json_200, "expected a JSON body"),
+    "json-array-200": (json_array_200, "expected a JSON object"),
+    "wrong-content-length": (wrong_content_length, "expected a JSON body"),
+    "50-mb-response": (fifty_megabytes, "expected a JSON body"),
+    "redirect-loop": (redirect_loop, "got 307 (redirect to /checkouts)"),
+    "redirect-to-another-host": (
+        redirect_elsewhere,
+        "redirect to http://collector.example:8080/steal",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_hostile_server_ends_in_a_clear_failure_quickly_without_leaks(
+    tmp_path: Path, name: str
+) -> None:
+    behaviour, expected = CASES[name]
+    started = time.monotonic()
+    with hostile_server(behaviour) as port:
+        run = run_suite(
+            tmp_path,
+            *FEW_TESTS,
+            f"--junitxml={tmp_path / 'junit.xml'}",
+            base_url=f"http://127.0.0.1:{port}",
+            api_key=CANARY,
+            timeout=120,
+        )
+    elapsed = time.monotonic() - started
+    assert run.exit_code in (1, 3), run.output[-2000:]
+    assert expected in run.output, run.output[-3000:]
+    assert elapsed < 60
+    assert "Traceback" not in run.output
+    (tmp_path / "terminal.txt").write_text(run.output)
+    assert scan([tmp_path], CANARY) == []
+    if run.exit_code == 1:  # a verdict was reached: the failure sits on a requirement
+        reasons = [
+            reason for r in run.certificate["requirements"] for reason in r.get("reasons", [])
+        ]
+        assert any(expected in reason for reason in reasons), reasons
+
+
+def test_tls_against_a_plain_server_is_one_session_error(tmp_path: Path) -> None:
+    with hostile_server(html_500) as port:
+        run = run_suite(tmp_path, *FEW_TESTS, base_url=f"https://127.0.0.1:{port}", api_key=CANARY)
+    assert run.exit_code == 3
+    assert run.output.count("target unreachable") == 1
+    assert "SSL" in run.output or "ConnectError" in run.output
+
+
+def test_the_scan_command_reports_places_not_the_key(tmp_path: Path) -> None:
+    import base64
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "clean.txt").write_text("nothing here\n")
+    (tmp_path / "leaky.log").write_text(
+        "a\nAuthorization: Basic " + base64.b64encode(CANARY.encode()).decode() + "\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "checkout_conformance", "scan-secrets", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DODO_PAYMENTS_API_KEY": CANARY},
+    )
+    assert result.returncode == 1
+    assert "leaky.log:2: the key ($DODO_PAYMENTS_API_KEY, base64)" in result.stdout
+    assert CANARY not in result.stdout
