@@ -323,7 +323,8 @@ def load_settings(config: pytest.Config) -> Settings:
     )
     allow_live = bool(values["conformance_allow_live"])
     if is_live(base_url, profile) and not allow_live:
-        what = base_url or f"profile {profile.name!r} of kind live"
+        host = urlsplit(base_url).hostname if base_url else None
+        what = base_url if host == LIVE_HOST else f"profile {profile.name!r} of kind live"
         raise pytest.UsageError(
             f"refusing to test a live target ({what}): nothing was sent. Test a sandbox"
             " (https://test.dodopayments.com) or a mock; if you really mean the live API, add"

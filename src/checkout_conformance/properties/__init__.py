@@ -247,6 +247,9 @@ class PropertyRun:
         self._waits_at_start = self.target.rate_limited
         statuses = {r: "passed" for check in CHECKS for r in check.requirements}
         statuses.update(dict.fromkeys(self._limit_requirements(), "passed"))
+        if not active().charges_allowed:  # no generated charge: the rule was not exercised
+            statuses["CURL-001"] = "not_tested"
+            self.record["skip_reason"] = "not tested: no charges on a live target"
         self.record["requirements"] = statuses
 
     def _limit_requirements(self) -> set[str]:

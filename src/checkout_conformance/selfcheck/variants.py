@@ -55,6 +55,22 @@ def _slow(answer: Answer) -> None:
     time.sleep(0.005)
 
 
+class _OccasionalRateLimit:
+    """Every 97th session answer becomes a 429 with Retry-After, as a busy sandbox would."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, answer: Answer) -> None:
+        if answer.status != 200:
+            return
+        self.count += 1
+        if self.count % 97 == 0:
+            answer.status = 429
+            answer.body = {"code": "TOO_MANY_REQUESTS", "message": "Rate limit exceeded"}
+            answer.set_header(b"retry-after", b"1")
+
+
 def _other_error_shape(answer: Answer) -> None:
     if answer.status >= 400 and isinstance(answer.body, dict):
         answer.body = {
@@ -86,6 +102,7 @@ VARIANTS = {
         Variant("extra-fields", "additional response fields", _extra_fields),
         Variant("other-id-format", "session ids and URLs in another format", _other_id_format),
         Variant("slow", "every answer 5 ms late", _slow),
+        Variant("occasional-429", "a 429 with Retry-After now and then", _OccasionalRateLimit()),
         Variant(
             "other-error-shape",
             "error bodies in another shape",
