@@ -278,3 +278,16 @@ def test_a_canary_key_never_reaches_any_artifact(tmp_path: Path) -> None:
     assert hits == []
     certificate = json.loads((tmp_path / "certificate.json").read_text())
     assert certificate["verdict"] == "non-conformant"
+
+
+def test_expectations_see_captured_values_and_variables(tmp_path: Path) -> None:
+    """`not_equals: ${captured.first_id}` compares with the captured id, not with the text."""
+
+    def constant_ids(answer: Answer) -> None:
+        if isinstance(answer.body, dict) and "session_id" in answer.body:
+            answer.body["session_id"] = "cks_always_the_same"
+
+    with serve_in_thread(rewrite_of_reference(constant_ids)) as url:
+        run = run_suite(tmp_path, "suites/response", base_url=url, api_key=TEST_KEY)
+    assert run.status("RESP-005") == "failed"
+    assert 'expected anything but "cks_always_the_same"' in run.output

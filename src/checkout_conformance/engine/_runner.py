@@ -7,7 +7,7 @@ the report. A missing profile value is not a failure: the case is *not tested*.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._bodies import BodyError
@@ -126,7 +126,9 @@ def run_case(
             if not applies(expectation, exchange):
                 continue
             evaluated.add(expectation.requirement)
-            mismatch = check(expectation, exchange, library.contract)
+            # Expectations use variables too (`not_equals: ${captured.first_id}`).
+            rendered_expectation = replace(expectation, spec=render(expectation.spec, context))
+            mismatch = check(rendered_expectation, exchange, library.contract)
             if mismatch is not None:
                 mismatches.append(mismatch)
         for name, path in step.capture.items():

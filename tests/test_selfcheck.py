@@ -1,0 +1,46 @@
+"""Self-certification: the suite kills every mutant, tolerates every variant, passes the reference.
+
+The whole catalog runs as users run the suite: a `checkout-conformance serve --mutant NAME`
+process and a child `pytest --base-url=...` per target, two at a time, with the documented seed
+and budget, so this test and `checkout-conformance selfcheck` (the README's kill matrix) agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checkout_conformance.catalog import load_catalog
+from checkout_conformance.selfcheck import MUTANTS, VARIANTS
+from checkout_conformance.selfcheck._run import run_all
+
+
+def test_the_catalog_breaks_every_must_and_should_requirement() -> None:
+    catalog = load_catalog()
+    targets = {mutant.target for mutant in MUTANTS.values()}
+    assert {r.id for r in catalog if r.level in ("MUST", "SHOULD")} <= targets
+    assert len(MUTANTS) >= 60
+    assert sum(mutant.properties_only for mutant in MUTANTS.values()) >= 3
+    assert all(mutant.target in catalog for mutant in MUTANTS.values())
+    assert all(catalog[w].level == "SHOULD" for variant in VARIANTS.values() for w in variant.warns)
+
+
+def test_every_mutant_is_killed_every_variant_tolerated_and_the_reference_conformant(
+    tmp_path: Path,
+) -> None:
+    outcomes = run_all(jobs=2, workdir=tmp_path)
+    catalog = load_catalog()
+    survivors = [
+        o
+        for o in outcomes
+        if o.kind == "mutant" and not (o.exit_code != 0 and o.target in o.failed_requirements)
+    ]
+    assert survivors == [], [
+        (o.name, o.target, o.exit_code, o.failed_requirements) for o in survivors
+    ]
+    for outcome in (o for o in outcomes if o.kind == "variant"):
+        assert outcome.exit_code == 0, outcome
+        assert not [r for r in outcome.failed_requirements if catalog[r].level == "MUST"], outcome
+        assert set(outcome.failed_requirements) == set(outcome.expected_warnings), outcome
+    (reference,) = [o for o in outcomes if o.kind == "reference"]
+    assert reference.exit_code == 0 and reference.verdict == "conformant", reference
+    assert {o.name for o in outcomes if o.kind == "mutant"} == set(MUTANTS)
