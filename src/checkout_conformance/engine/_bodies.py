@@ -11,7 +11,7 @@ import copy
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,7 @@ class BodyLibrary:
 
     specs: dict[str, Mapping[str, Any]]
     path: Path | None = None
+    _built: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path) -> BodyLibrary:
@@ -160,11 +161,19 @@ class BodyLibrary:
         return name in self.specs
 
     def unrendered(self, name: str, _seen: tuple[str, ...] = ()) -> Any:
-        """The named body with its edits applied, still holding `${...}` references."""
+        """The named body with its edits applied, still holding `${...}` references.
+
+        Built once per name and shared: callers render it (which copies) and never mutate it.
+        """
+        cached = self._built.get(name)
+        if cached is not None:
+            return cached
         if name in _seen:
             raise BodyError(
                 f"bodies build on each other in a circle: {' -> '.join((*_seen, name))}"
             )
         spec = self.specs[name]
         base = self.unrendered(spec["from"], (*_seen, name)) if "from" in spec else spec["value"]
-        return apply_edits(base, spec)
+        built = apply_edits(base, spec)
+        self._built[name] = built
+        return built

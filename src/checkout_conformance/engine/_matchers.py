@@ -103,8 +103,10 @@ def _value_matcher(spec: Mapping[str, Any], value: Any, contract: Contract) -> t
     if "schema" in spec:
         if value is ABSENT or value is NOT_JSON:
             return False, f"a value valid against {spec['schema']}"
+        if contract.is_valid(spec["schema"], value):
+            return True, f"a value valid against {spec['schema']}"
         errors = contract.errors(spec["schema"], value, limit=3)
-        return not errors, f"a value valid against {spec['schema']}" + (
+        return False, f"a value valid against {spec['schema']}" + (
             f" ({'; '.join(map(str, errors))})" if errors else ""
         )
     raise ValueError(f"no matcher in {dict(spec)}")

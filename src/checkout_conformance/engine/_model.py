@@ -8,6 +8,7 @@ and line, and fails only that file's items.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,11 @@ class Expectation:
     requirement: str
     where: str  # file:line of the expectation (a scenario file or fixtures/expectations.yaml)
     if_status: Any = None  # evaluate only when the response status matches this
+
+    @functools.cached_property
+    def templated(self) -> bool:
+        """Whether the spec holds `${...}` references (rendered per case only if so)."""
+        return any(True for _ in references(dict(self.spec)))
 
     def describe(self) -> str:
         parts = [f"{key}: {value}" for key, value in self.spec.items()]

@@ -127,8 +127,12 @@ def run_case(
                 continue
             evaluated.add(expectation.requirement)
             # Expectations use variables too (`not_equals: ${captured.first_id}`).
-            rendered_expectation = replace(expectation, spec=render(expectation.spec, context))
-            mismatch = check(rendered_expectation, exchange, library.contract)
+            concrete = (
+                replace(expectation, spec=render(expectation.spec, context))
+                if expectation.templated
+                else expectation
+            )
+            mismatch = check(concrete, exchange, library.contract)
             if mismatch is not None:
                 mismatches.append(mismatch)
         for name, path in step.capture.items():
