@@ -178,7 +178,13 @@ def main() -> int:
         for factor in (1, 2, 4):
             suites = scenario_copies(factor, Path(tmp))
             scaling[f"{factor}x"] = median_of(
-                args.repeat, f"--conformance-suites={suites}", str(suites)
+                args.repeat,
+                "-c",
+                str(ROOT / "pyproject.toml"),
+                "-p",
+                "checkout_conformance.engine.plugin",
+                f"--conformance-suites={suites}",
+                str(suites),
             )
             print(f"  {factor}x: {scaling[f'{factor}x']} s", flush=True)
     results["scenario_scaling_s"] = scaling
