@@ -199,7 +199,7 @@ class Contract:
             elif isinstance(declared, str):
                 types.add(declared)
             if "enum" in branch:
-                types.update(_json_type(value) for value in branch["enum"])
+                types.update(json_type(value) for value in branch["enum"])
         name = self._ref_name(schema)
         while name is not None:
             target = self._schemas[name]
@@ -244,7 +244,8 @@ class Contract:
         return [name for name, schema in self._schemas.items() if "enum" in schema]
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a Python value decoded from JSON."""
     if value is None:
         return "null"
     if isinstance(value, bool):

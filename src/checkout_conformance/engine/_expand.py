@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..contract import Contract
+from ..contract import Contract, json_type
 from ._bodies import BodyLibrary, get_path
 
 # A value of the wrong JSON type for each declared type (VAL-009: no coercion).
@@ -36,18 +36,6 @@ class Case:
 
     label: str
     variables: Mapping[str, Any]
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def label_for(value: Any) -> str:
@@ -126,13 +114,13 @@ def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibra
                 continue
             for declared in sorted(field.types):
                 for wrong in WRONG_VALUES.get(declared, []):
-                    if _type_name(wrong) in field.types or (
-                        _type_name(wrong) == "integer" and "number" in field.types
+                    if json_type(wrong) in field.types or (
+                        json_type(wrong) == "integer" and "number" in field.types
                     ):
                         continue
                     cases.append(
                         {
-                            "label": f"{field.dotted}={_type_name(wrong)}",
+                            "label": f"{field.dotted}={json_type(wrong)}",
                             "path": field.dotted,
                             "value": wrong,
                             "expected": "|".join(sorted(field.types)),
