@@ -21,14 +21,13 @@ if TYPE_CHECKING:
     from ._runner import CaseRun
 
 SEVERITY = {"MUST": "critical", "SHOULD": "normal", "MAY": "minor"}
-CATALOG_LINK = "contracts/requirements.yaml#{id}"
 
 
 def recording(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "allure_report_dir", None))
 
 
-def label(item: ScenarioItem, catalog: Catalog) -> None:
+def label(item: ScenarioItem, catalog: Catalog, catalog_url: str) -> None:
     if not recording(item.config):
         return
     import allure
@@ -53,9 +52,7 @@ def label(item: ScenarioItem, catalog: Catalog) -> None:
         allure.dynamic.parameter(name, shown)
     for requirement in requirements:
         allure.dynamic.label("requirement", requirement.id)
-        allure.dynamic.link(
-            CATALOG_LINK.format(id=requirement.id), name=requirement.id, link_type="tms"
-        )
+        allure.dynamic.link(f"{catalog_url}#{requirement.id}", name=requirement.id, link_type="tms")
 
 
 def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:

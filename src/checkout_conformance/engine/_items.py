@@ -141,7 +141,7 @@ class ScenarioItem(pytest.Item):
             "blocking": False,
         }
         self.stash[RECORD_KEY] = record
-        _allure.label(self, library.catalog)
+        _allure.label(self, library.catalog, state.settings.catalog_url)
         target = state.target()
         waits_before = target.rate_limited
         try:

@@ -146,6 +146,16 @@ OPTIONS = (
         "int",
     ),
     Option(
+        "--catalog-url",
+        "conformance_catalog_url",
+        "conformance_catalog_url",
+        "CHECKOUT_CONFORMANCE_CATALOG_URL",
+        "where Allure links requirement IDs to (`#ID` is appended; default: this checkout's"
+        " contracts/requirements.yaml as a file:// URL)",
+        None,
+        "string",
+    ),
+    Option(
         "--conformance-suites",
         "conformance_suites",
         "conformance_suites",
@@ -241,6 +251,7 @@ class Settings:
     allow_live_charges: bool = False
     max_rps: float | None = None  # None: unpaced
     max_requests: int | None = None
+    catalog_url: str = _resources.CATALOG_PATH.resolve().as_uri()
 
     @property
     def live(self) -> bool:
@@ -350,6 +361,7 @@ def load_settings(config: pytest.Config) -> Settings:
         seed=int(values["conformance_seed"]) if values["conformance_seed"] is not None else None,
         implementation_name=values["conformance_implementation_name"],
         implementation_version=values["conformance_implementation_version"],
+        catalog_url=values["conformance_catalog_url"] or _resources.CATALOG_PATH.resolve().as_uri(),
         allow_live=allow_live,
         allow_live_charges=bool(values["conformance_allow_live_charges"]),
         max_rps=float(max_rps) if max_rps is not None else None,
