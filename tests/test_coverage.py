@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from checkout_conformance import _resources
 from checkout_conformance.catalog import load_catalog
 from checkout_conformance.contract import load_contract
