@@ -43,15 +43,11 @@ from checkout_conformance.engine._runner import run_case  # noqa: E402
 from checkout_conformance.engine._target import EmbeddedServer, Target  # noqa: E402
 from checkout_conformance.engine._template import Context, render  # noqa: E402
 from checkout_conformance.profile import reference_profile  # noqa: E402
+from checkout_conformance.selfcheck._run import suite_environment  # noqa: E402
 
 
 def timed_pytest(*args: str) -> float:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_"))
-    }
-    env.pop("DODO_PAYMENTS_API_KEY", None)
+    env = suite_environment(None)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         result = subprocess.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,8 @@ import pytest
 
 from checkout_conformance.certificate import schema_errors
 from checkout_conformance.engine._target import EmbeddedServer
-from checkout_conformance.redact import API_KEY_ENV, Secret
+from checkout_conformance.redact import Secret
+from checkout_conformance.selfcheck._run import suite_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = "sk_test_project_tests_key_9f8e7d6c5b4a"
@@ -92,15 +92,7 @@ def run_suite(
     if base_url is not None:
         command += [f"--base-url={base_url}", "--target-profile=fixtures/profiles/reference.yaml"]
     command += list(args)
-    child_env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_"))
-    }
-    child_env.pop(API_KEY_ENV, None)
-    if api_key is not None:
-        child_env[API_KEY_ENV] = api_key
-    child_env.update(env or {})
+    child_env = {**suite_environment(api_key), **(env or {})}
     result = subprocess.run(
         command,
         cwd=cwd,

@@ -47,10 +47,6 @@ class Expectation:
         """Whether the spec holds `${...}` references (rendered per case only if so)."""
         return any(True for _ in references(dict(self.spec)))
 
-    def describe(self) -> str:
-        parts = [f"{key}: {value}" for key, value in self.spec.items()]
-        return ", ".join(parts)
-
 
 @dataclass(frozen=True)
 class RequestSpec:

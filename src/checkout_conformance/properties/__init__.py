@@ -219,6 +219,15 @@ def _summary(error: BaseException, status: int) -> str:
     return f"{error} (status {status})"[:300]
 
 
+@functools.cache
+def limit_requirements() -> frozenset[str]:
+    """The requirements the overlay's schema limits implement (read once per process)."""
+    import yaml
+
+    overlay = yaml.safe_load(_resources.OVERLAY_PATH.read_text(encoding="utf-8"))
+    return frozenset(a["requirement"] for a in overlay.get("actions", []) if a.get("requirement"))
+
+
 class PropertyFailure(AssertionError):
     """Generated requests broke requirements; the message is redacted and names them."""
 
@@ -246,24 +255,18 @@ class PropertyRun:
     def __post_init__(self) -> None:
         self._waits_at_start = self.target.rate_limited
         statuses = {r: "passed" for check in CHECKS for r in check.requirements}
-        statuses.update(dict.fromkeys(self._limit_requirements(), "passed"))
+        statuses.update(dict.fromkeys(limit_requirements(), "passed"))
         if not active().charges_allowed:  # no generated charge: the rule was not exercised
             statuses["CURL-001"] = "not_tested"
             self.record["skip_reason"] = "not tested: no charges on a live target"
         self.record["requirements"] = statuses
-
-    def _limit_requirements(self) -> set[str]:
-        import yaml
-
-        overlay = yaml.safe_load(_resources.OVERLAY_PATH.read_text(encoding="utf-8"))
-        return {a["requirement"] for a in overlay.get("actions", []) if a.get("requirement")}
 
     def _negative_requirement(self, case: Any) -> str:
         """ROB-002, or the requirement of the one overlay limit the case breaks, if that is all."""
         body = case.body
         if not isinstance(body, dict):
             return "ROB-002"
-        for requirement in sorted(self._limit_requirements()):
+        for requirement in sorted(limit_requirements()):
             relaxed = self._limits.setdefault(
                 requirement, self.contract.without_limits_of({requirement})
             )

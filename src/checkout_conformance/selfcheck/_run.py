@@ -49,6 +49,19 @@ class Outcome:
     expected_warnings: list[str] = field(default_factory=list)
 
 
+def suite_environment(api_key: str | None) -> dict[str, str]:
+    """The environment for a child suite run: this one without settings that would leak into it
+    (PYTEST_*, CHECKOUT_CONFORMANCE_*, the caller's key), with `api_key` as the key if given."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_")) and name != API_KEY_ENV
+    }
+    if api_key is not None:
+        env[API_KEY_ENV] = api_key
+    return env
+
+
 def _failed_tests(junit: Path) -> list[str]:
     if not junit.exists():
         return []
@@ -87,12 +100,7 @@ def run_one(kind: Kind, name: str, workdir: Path, examples: int, seed: int) -> O
     ]
     if kind == "mutant":
         command.append("--fail-on-should")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_"))
-    }
-    env[API_KEY_ENV] = KEY
+    env = suite_environment(KEY)
     try:
         result = subprocess.run(
             command, cwd=root, env=env, capture_output=True, text=True, check=False
