@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from checkout_conformance.engine._target import EmbeddedServer  # noqa: E402
 from checkout_conformance.redact import Secret  # noqa: E402
+from checkout_conformance.server import EmbeddedServer  # noqa: E402
 
 KEY = "sk_test_soak_0123456789"
 # One request of each kind, round-robin per connection; the Lua counts 5xx answers.

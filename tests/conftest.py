@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from checkout_conformance.certificate import schema_errors
-from checkout_conformance.engine._target import EmbeddedServer
 from checkout_conformance.redact import Secret
 from checkout_conformance.selfcheck._run import suite_environment
+from checkout_conformance.server import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = "sk_test_project_tests_key_9f8e7d6c5b4a"

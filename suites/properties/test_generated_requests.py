@@ -2,10 +2,11 @@
 
 Schemathesis generates valid and invalid bodies from `contracts/checkouts.openapi.yaml`; valid
 ones are rewritten onto the profile's real ids and rules (some become charges with its saved
-payment method), invalid ones keep their defect. Every response is checked for ROB-001 (no 5xx),
-ROB-002 (invalid is rejected), ROB-003 (valid is accepted), RESP-001/004 and VAL-015 (shape),
-AUTH-004 (authentication is enforced) and CURL-001/003 (the checkout_url rule). The budget is
-`--examples N` and the seed, printed in the header, is `--conformance-seed`.
+payment method), invalid ones keep their defect. Each case goes through the run's one send path
+and every answer is judged as the catalog words it: ROB-001 (no 5xx), ROB-002 (invalid is
+rejected), ROB-003 (valid is accepted, or rejected with the documented error body), RESP-001/004
+(the shape of an accepted answer), VAL-015 (the error body) and CURL-001/003 (the checkout_url
+rule). The budget is `--examples N` and the seed, printed in the header, is `--conformance-seed`.
 """
 
 from __future__ import annotations

@@ -1,19 +1,23 @@
 """Requests and responses: turning a rendered request spec into an HTTP exchange, and back to text.
 
 One `httpx.Client` per process sends everything (keep-alive, no redirects followed, no proxy from
-the environment, a read cap on response bodies). An `Exchange` records what was sent and what
-came back; it renders itself for failure messages and Allure, and as a `curl` line, always
-through the redactor.
+the environment, a read cap on response bodies, and a deadline per exchange that holds while
+connecting, while the headers arrive and while the body does). An `Exchange` records what was
+sent and what came back; it renders itself for failure messages and Allure, and as a `curl`
+line, always through the redactor.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
+import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
 import httpx
 
 from .. import __version__
@@ -55,6 +59,7 @@ class Exchange:
     truncated: bool = False
     elapsed_ms: float = 0.0
     error: str | None = None
+    timed_out: bool = False
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -180,13 +185,160 @@ def prepare(
 
 
 def new_client(timeout: float) -> httpx.Client:
+    """The one client a process sends with: no redirects, no proxies, the deadline transport."""
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         trust_env=False,
         headers={"Accept-Encoding": "identity"},
-        limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
+        transport=DeadlineTransport(max_connections=10),
     )
+
+
+# -- a deadline that holds in every phase --------------------------------------------------------
+# httpx's timeouts bound each network operation, not the exchange: a server that sends its
+# headers a byte at a time never trips a read timeout. The deadline transport gives every
+# connect, write and read of an exchange only the time left until the exchange's deadline.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "checkout_conformance_deadline", default=None
+)
+
+
+def _time_left(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired("the exchange did not complete before its deadline")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, left, local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _httpx_error(error: Exception, request: httpx.Request) -> httpx.HTTPError:
+    message = str(error) or type(error).__name__
+    if isinstance(error, httpcore.ConnectTimeout):
+        return httpx.ConnectTimeout(message, request=request)
+    if isinstance(error, httpcore.TimeoutException):
+        return httpx.ReadTimeout(message, request=request)
+    if isinstance(error, httpcore.ConnectError):
+        return httpx.ConnectError(message, request=request)
+    if isinstance(error, httpcore.ProtocolError):
+        return httpx.RemoteProtocolError(message, request=request)
+    return httpx.ReadError(message, request=request)
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    def __init__(self, stream: Iterable[bytes], request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._stream
+        except httpcore.TimeoutException as error:
+            raise _httpx_error(error, self._request) from None
+        except (httpcore.NetworkError, httpcore.ProtocolError) as error:
+            raise _httpx_error(error, self._request) from None
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """httpx over an httpcore pool whose network streams honour the exchange's deadline."""
+
+    def __init__(self, max_connections: int = 10) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            network_backend=_DeadlineBackend(),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        try:
+            response = self._pool.handle_request(core_request)
+        except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError) as error:
+            raise _httpx_error(error, request) from None
+        except httpcore.UnsupportedProtocol as error:
+            raise httpx.UnsupportedProtocol(str(error), request=request) from None
+        assert isinstance(response.stream, Iterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseStream(response.stream, request),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 def send(
@@ -194,11 +346,13 @@ def send(
 ) -> Exchange:
     """Send one request; transport failures are recorded, never raised.
 
-    `deadline_s` bounds the whole exchange: a server that drips its answer a byte at a time never
-    trips a per-read timeout, so the body loop checks the total time too.
+    `deadline_s` bounds the whole exchange, in every phase: connecting, sending, waiting for and
+    reading the headers, reading the body (see `DeadlineTransport`). At most `MAX_RESPONSE_BYTES`
+    of the body are read.
     """
     exchange = Exchange(request)
     started = time.perf_counter()
+    token = _DEADLINE.set(None if deadline_s is None else time.monotonic() + deadline_s)
     try:
         with client.stream(
             request.method, request.url, headers=request.headers, content=request.body
@@ -213,17 +367,19 @@ def send(
                 if size > MAX_RESPONSE_BYTES:
                     exchange.truncated = True
                     break
-                if deadline_s is not None and time.perf_counter() - started > deadline_s:
-                    exchange.error = f"the response was not complete after {deadline_s:g} s"
-                    exchange.body = b"".join(chunks)
-                    exchange.status = None
-                    return exchange
             exchange.body = b"".join(chunks)[:MAX_RESPONSE_BYTES]
-    except httpx.TimeoutException as exc:
+    except httpx.TimeoutException:
         exchange.status = None  # headers may have come, but no complete response did
-        exchange.error = f"timed out ({type(exc).__name__})"
+        exchange.timed_out = True
+        exchange.error = (
+            f"no complete response within {deadline_s:g} s"
+            if deadline_s is not None and time.perf_counter() - started >= deadline_s * 0.99
+            else "timed out"
+        )
     except httpx.HTTPError as exc:
         exchange.status = None
         exchange.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        _DEADLINE.reset(token)
     exchange.elapsed_ms = (time.perf_counter() - started) * 1000
     return exchange

@@ -1,107 +1,52 @@
-"""The implementation under test: a base URL, its key and profile, and one HTTP client.
+"""The implementation under test: a base URL, its key and profile, and the one send path.
 
-With no `--base-url`, the bundled reference server is started as a child process on 127.0.0.1
-and an ephemeral port, with a fresh random key, and stopped at the end (it also stops by itself
-if the test process dies, because it watches its standard input).
+Every request a run causes, scenario steps and generated cases alike, goes through
+`Target.exchange`: within the request budget, paced, with 429s waited out and the pace lowered
+to what the server says it allows, within one deadline per exchange, with the response-size cap,
+never following a redirect. A target that stops answering, or that answers 429 to everything
+even after waiting, ends the session (`TargetGone`, exit 3).
 """
 
 from __future__ import annotations
 
+import collections
 import email.utils
-import os
-import re
-import secrets
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 
 import httpx
 
 from ..profile import Profile
-from ..redact import API_KEY_ENV, Redactor, Secret
+from ..redact import Redactor, Secret
 from ._http import Exchange, PreparedRequest, new_client, send
 
-STARTUP_TIMEOUT_S = 30.0
 MAX_RATE_LIMIT_RETRIES = 3
 MAX_RATE_LIMIT_WAIT_S = 30.0
 MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
-_LISTENING = re.compile(r"listening on (http://\S+)")
+# A 429 storm: this many 429s in a row (two exchanges that ran out of retries), or this long
+# spent waiting on 429s in a row, and the target is given up on.
+STORM_RESPONSES = 2 * (MAX_RATE_LIMIT_RETRIES + 1)
+STORM_WAIT_S = 60.0
+PACE_MARGIN = 0.8  # run at 80% of the rate the server says it allows
+MIN_RATE = 0.5
 
 
 class TargetUnreachable(Exception):
     """The target did not answer at all; one session-level error, not one failure per test."""
 
 
-class EmbeddedServer:
-    """The reference server in a child process, for the duration of a test session."""
+class TargetGone(BaseException):
+    """The target stopped answering, or answers 429 to everything: the session ends (exit 3).
 
-    def __init__(self, api_key: Secret | None = None, extra_args: tuple[str, ...] = ()) -> None:
-        self.api_key = api_key or Secret("sk_test_embedded_" + secrets.token_urlsafe(24))
-        self.extra_args = extra_args
-        self.process: subprocess.Popen[bytes] | None = None
-        self.base_url: str | None = None
+    A BaseException so that Hypothesis, inside a property test, neither shrinks nor replays on
+    it (it would send more requests to a target that is gone); the plugin turns it into one
+    session error.
+    """
 
-    def start(self) -> str:
-        env = {**os.environ, API_KEY_ENV: self.api_key.reveal()}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "checkout_conformance",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--stop-on-stdin-eof",
-                *self.extra_args,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        stdout = self.process.stdout
-        assert stdout is not None
-        found: list[str] = []
 
-        def read_first_line() -> None:
-            found.append(stdout.readline().decode(errors="replace"))
-
-        reader = threading.Thread(target=read_first_line, daemon=True)
-        reader.start()
-        reader.join(STARTUP_TIMEOUT_S)
-        match = _LISTENING.search(found[0]) if found else None
-        if match is None:
-            self.stop()
-            stderr = (
-                self.process.stderr.read().decode(errors="replace")[-2000:]
-                if self.process.stderr
-                else ""
-            )
-            raise TargetUnreachable(
-                f"the embedded reference server did not start within {STARTUP_TIMEOUT_S:.0f} s"
-                + (f": {stderr.strip()}" if stderr.strip() else "")
-            )
-        self.base_url = match.group(1)
-        return self.base_url
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+class RateLimitExhausted(BaseException):
+    """This exchange still got 429 after every retry: the test is an error of the run, never a
+    failure of the requirement it checks (a BaseException for the same reason as TargetGone)."""
 
 
 class BudgetExhausted(Exception):
@@ -110,43 +55,95 @@ class BudgetExhausted(Exception):
 
 @dataclass
 class Pacer:
-    """At most `rate` requests per second from this process (a simple spacing, no bursts)."""
+    """At most `rate` requests per second from this process (a simple spacing, no bursts).
+
+    `rate` starts at `--max-rps` (or unpaced) and only ever goes down, when the server says it
+    allows less (`slow_to`).
+    """
 
     rate: float | None
     _next: float = 0.0
+    _recent: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=32))
 
     def wait(self) -> None:
-        if not self.rate:
-            return
         now = time.monotonic()
-        if now < self._next:
-            time.sleep(self._next - now)
-            now = self._next
-        self._next = now + 1.0 / self.rate
+        if self.rate:
+            if now < self._next:
+                time.sleep(self._next - now)
+                now = self._next
+            self._next = now + 1.0 / self.rate
+        self._recent.append(now)
+
+    def observed_rate(self) -> float | None:
+        """Requests per second over the last few sends, or None before there are two."""
+        if len(self._recent) < 2:
+            return None
+        span = self._recent[-1] - self._recent[0]
+        return (len(self._recent) - 1) / span if span > 0 else None
+
+    def slow_to(self, allowed: float | None) -> None:
+        """After a 429: pace at a margin below `allowed`, or at half the observed rate."""
+        if allowed is not None:
+            wanted = allowed * PACE_MARGIN
+        else:
+            observed = self.observed_rate()
+            wanted = (observed / 2) if observed else (self.rate or 10.0) / 2
+        wanted = max(wanted, MIN_RATE)
+        if self.rate is None or wanted < self.rate:
+            self.rate = wanted
+
+
+def _seconds_from(value: str) -> float | None:
+    """A header's delay in seconds: a number of seconds, an epoch timestamp, or an HTTP date."""
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return number - time.time() if number > 1e9 else number
 
 
 def retry_delay(exchange: Exchange, attempt: int) -> float:
     """Seconds to wait after a 429: Retry-After (seconds or a date), X-RateLimit-Reset, backoff."""
     for header in ("retry-after", "x-ratelimit-reset"):
         value = exchange.headers.get(header)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(str(value)))
-        except ValueError:
-            try:
-                return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-            except (TypeError, ValueError):
-                continue
+        seconds = _seconds_from(str(value)) if value is not None else None
+        if seconds is not None:
+            return max(0.0, seconds)
     return 0.5 * 2.0**attempt
+
+
+def allowed_rate(exchange: Exchange) -> float | None:
+    """Requests per second a 429 says are allowed: X-RateLimit-Limit over the window left.
+
+    The window is taken as the time until `X-RateLimit-Reset` (or `Retry-After`), at least one
+    second: never faster than the server's own figures allow. None when it gives no limit.
+    """
+    raw_limit = exchange.headers.get("x-ratelimit-limit")
+    try:
+        limit = float(str(raw_limit).split(",")[0].split(";")[0]) if raw_limit else None
+    except ValueError:
+        limit = None
+    if not limit or limit <= 0:
+        return None
+    window = None
+    for header in ("x-ratelimit-reset", "retry-after"):
+        value = exchange.headers.get(header)
+        window = _seconds_from(str(value)) if value is not None else None
+        if window is not None:
+            break
+    return limit / max(window or 1.0, 1.0)
 
 
 @dataclass
 class Target:
     """Where requests go, with what key, and the ids that exist there.
 
-    Every request goes through `exchange`: paced (`--max-rps`), counted (`--max-requests`),
-    retried after a 429 within bounds, and watched for a target that stopped answering.
+    Every request goes through `exchange`: counted (`--max-requests`), paced (`--max-rps`, and
+    slower after a 429), retried after a 429 within bounds, within one deadline (three times
+    `--request-timeout`), and watched for a target that stopped answering.
     """
 
     base_url: str
@@ -162,14 +159,25 @@ class Target:
     rate_limited: int = 0  # 429s that were waited out
     waited_s: float = 0.0
     consecutive_transport_errors: int = 0
+    _consecutive_429: int = 0
+    _consecutive_429_wait: float = 0.0
 
     def __post_init__(self) -> None:
         self.redactor.add(self.api_key.reveal())
         self.client = new_client(self.timeout)
         self.pacer = Pacer(self.max_rps)
 
+    @property
+    def deadline_s(self) -> float:
+        return self.timeout * 3
+
+    @property
+    def pace(self) -> float | None:
+        """The pace in force now (requests per second), None when unpaced."""
+        return self.pacer.rate
+
     def before_request(self) -> None:
-        """Pace, and count against the budget; raises BudgetExhausted."""
+        """Count against the budget (raises BudgetExhausted), then pace."""
         if self.max_requests is not None and self.sent >= self.max_requests:
             raise BudgetExhausted(
                 f"the request budget (--max-requests {self.max_requests}) is spent"
@@ -178,35 +186,67 @@ class Target:
         self.sent += 1
 
     def exchange(self, request: PreparedRequest) -> Exchange:
+        """Send one request through every guarantee; raises BudgetExhausted,
+        RateLimitExhausted or TargetGone, never a transport error (that is in the Exchange)."""
         for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             self.before_request()
-            result = send(self.client, request, deadline_s=self.timeout * 3)
-            if result.status != 429 or attempt == MAX_RATE_LIMIT_RETRIES:
+            result = send(self.client, request, deadline_s=self.deadline_s)
+            if result.status != 429:
+                self._consecutive_429 = 0
+                self._consecutive_429_wait = 0.0
                 break
+            self._on_429(result)
+            if attempt == MAX_RATE_LIMIT_RETRIES:
+                raise RateLimitExhausted(
+                    f"still rate limited (429) after {MAX_RATE_LIMIT_RETRIES} retries:"
+                    f" {request.method} {self.redactor.text(request.url)}"
+                )
             delay = min(retry_delay(result, attempt), MAX_RATE_LIMIT_WAIT_S)
             self.rate_limited += 1
             self.waited_s += delay
+            self._consecutive_429_wait += delay
             time.sleep(delay)
-        self.consecutive_transport_errors = (
-            self.consecutive_transport_errors + 1 if result.status is None else 0
-        )
+        self._watch_transport(result)
         return result
+
+    def _on_429(self, result: Exchange) -> None:
+        self._consecutive_429 += 1
+        self.pacer.slow_to(allowed_rate(result))
+        if self._consecutive_429 >= STORM_RESPONSES or self._consecutive_429_wait >= STORM_WAIT_S:
+            raise TargetGone(
+                f"the target answers 429 (rate limited) to every request, even after waiting as"
+                f" it asked ({self._consecutive_429} in a row, {self._consecutive_429_wait:.0f} s"
+                " waited); lower the pace with --max-rps, or check the key's rate limit"
+            )
+
+    def _watch_transport(self, result: Exchange) -> None:
+        if result.status is not None:
+            self.consecutive_transport_errors = 0
+            return
+        self.consecutive_transport_errors += 1
+        if self.consecutive_transport_errors >= MAX_CONSECUTIVE_TRANSPORT_ERRORS:
+            raise TargetGone(
+                "the target stopped answering"
+                f" ({self.consecutive_transport_errors} requests in a row got no response;"
+                f" last: {self.redactor.text(str(result.error))})"
+            )
 
     def probe(self) -> None:
         """One credential-less OPTIONS request: any HTTP answer proves the target is there."""
         url = self.base_url.rstrip("/") + "/checkouts"
-        try:
-            self.client.request("OPTIONS", url)
-        except httpx.TimeoutException:
+        request = PreparedRequest("OPTIONS", url, [], None)
+        result = send(self.client, request, deadline_s=self.deadline_s)
+        if result.status is not None:
+            return
+        if result.timed_out:
             raise TargetUnreachable(
                 f"{url} did not answer within {self.timeout:g} s (raise --request-timeout if"
                 " the server is slow, or check --base-url)"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise TargetUnreachable(
-                f"cannot reach {url}: {type(exc).__name__}: {self.redactor.text(str(exc))}"
-                " (check --base-url and that the server is running)"
-            ) from None
+            )
+        raise TargetUnreachable(
+            f"cannot reach {url}: {self.redactor.text(str(result.error))}"
+            " (check --base-url and that the server is running)"
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -26,15 +26,22 @@ from ..catalog import load_catalog
 from ..contract import load_contract
 from ..profile import Profile
 from ..redact import API_KEY_ENV, RedactingFilter, Redactor, Secret
+from ..server import EmbeddedServer, ServerDidNotStart
 from . import _allure
 from ._bodies import BodyLibrary
-from ._items import EXIT_TARGET_UNREACHABLE, RECORD_KEY, ScenarioFile, blocking
+from ._items import EXIT_TARGET_UNREACHABLE, RECORD_KEY, ScenarioFile, ScenarioItem, blocking
 from ._model import ExpectationGroups, Library
 from ._settings import Settings, add_options, load_settings
-from ._target import EmbeddedServer, Target, TargetUnreachable
+from ._target import RateLimitExhausted, Target, TargetGone, TargetUnreachable
 from ._template import Context, MissingProfileValue, TemplateError, render
 
 STATE_KEY = pytest.StashKey["SessionState"]()
+
+
+class RunError(Exception):
+    """A test the run could not complete (rate limited past its retries): not a verdict."""
+
+
 SEED_KEY = "checkout_conformance_seed"
 REDACTED_LOGGERS = ("httpx", "httpcore", "urllib3", "schemathesis", "hypothesis")
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -78,7 +85,10 @@ class SessionState:
                 if self.settings.embedded:
                     self._server = EmbeddedServer()
                     self.redactor.add(self._server.api_key.reveal())
-                    base_url, key = self._server.start(), self._server.api_key
+                    try:
+                        base_url, key = self._server.start(), self._server.api_key
+                    except ServerDidNotStart as exc:
+                        raise TargetUnreachable(str(exc)) from None
                 else:
                     assert self.settings.base_url is not None
                     base_url, key = self.settings.base_url, Secret(os.environ[API_KEY_ENV])
@@ -101,6 +111,10 @@ class SessionState:
                     f"checkout-conformance: target unreachable: {exc}", EXIT_TARGET_UNREACHABLE
                 )
             self._target = target
+        return self._target
+
+    def current_target(self) -> Target | None:
+        """The target if one was set up (never starts one)."""
         return self._target
 
     def close(self) -> None:
@@ -249,6 +263,35 @@ class SessionReporter:
     def __init__(self, state: SessionState) -> None:
         self.state = state
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """A target that is gone ends the session; a test the rate limit stopped is a run error.
+
+        Both come from the one send path (`Target.exchange`), in scenarios and property tests
+        alike, as BaseExceptions that Hypothesis lets through without shrinking.
+        """
+        try:
+            return (yield)
+        except TargetGone as gone:
+            pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)
+        except RateLimitExhausted as limited:
+            message = f"run error: {item.nodeid}: {limited}"
+            record = item.stash.get(RECORD_KEY, None)
+            if record is not None:
+                tested = record.get("requirements") or {}
+                names = tested or (
+                    item.scenario.all_requirements() if isinstance(item, ScenarioItem) else []
+                )
+                record.update(
+                    kind="suite_error",
+                    blocking=True,
+                    error=message,
+                    skip_reason=f"not tested: {limited}",
+                    requirements=dict.fromkeys(names, "not_tested"),
+                    failures=[],
+                )
+            raise RunError(message) from None
+
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
@@ -262,6 +305,9 @@ class SessionReporter:
             report.sections = [(title, redactor.text(text)) for title, text in report.sections]
         record = item.stash.get(RECORD_KEY, None)
         if record is not None and report.when == "call":
+            target = self.state.current_target()
+            if target is not None and target.pace is not None:
+                record["pace"] = round(target.pace, 3)
             if record["failures"] and record.get("kind") != "suite_error":
                 levels = {load_catalog()[f["requirement"]].level for f in record["failures"]}
                 record["blocking"] = blocking(levels, self.state.settings.fail_on_should)

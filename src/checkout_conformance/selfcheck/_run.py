@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from .. import _resources
 from ..catalog import load_catalog
-from ..engine._target import EmbeddedServer
 from ..redact import API_KEY_ENV, Secret
+from ..server import EmbeddedServer
 from .mutants import MUTANTS
 from .variants import VARIANTS
 

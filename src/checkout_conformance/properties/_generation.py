@@ -1,0 +1,114 @@
+"""Generation: the contract as a schemathesis schema, with this run's seed, budget and hooks.
+
+Positive cases are rewritten onto the profile and every documented rule (two in three become
+charges with the profile's saved payment method, each with a random subset of the optional
+fields at contract-derived valid values); negative cases only get their ids replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import hypothesis.strategies as st
+import schemathesis
+
+from .. import _resources
+from ..contract import Contract, load_contract
+from ._mapping import business_valid, real_ids
+
+REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
+
+
+@dataclass(frozen=True)
+class PropertySettings:
+    """What the plugin tells this module before the property tests are collected."""
+
+    examples: int
+    seed: int
+    profile_ids: dict[str, str]
+    rich_fields: dict[str, Any]  # valid values for optional fields, on the profile's ids
+    charges_allowed: bool = True  # False on a live target without --allow-live-charges
+
+
+_ACTIVE: dict[str, PropertySettings] = {}
+
+
+def configure(settings: PropertySettings) -> None:
+    _ACTIVE["settings"] = settings
+
+
+def active() -> PropertySettings:
+    if "settings" not in _ACTIVE:
+        raise RuntimeError("the property tests run inside the checkout-conformance pytest plugin")
+    return _ACTIVE["settings"]
+
+
+def generated_schema() -> Any:
+    """The contract as a schemathesis schema, with this run's seed, budget and hooks."""
+    settings = active()
+    schema = schemathesis.openapi.from_path(_resources.CONTRACT_PATH)
+    schema.config.generation.update(
+        modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE],
+        max_examples=settings.examples,
+        with_security_parameters=False,  # the key is ours to send; generated ones prove nothing
+    )
+    schema.config.seed = settings.seed
+    ids = settings.profile_ids
+
+    omit = object()
+    extra_fields = st.fixed_dictionaries(
+        {
+            name: st.sampled_from([omit, *values])
+            for name, values in field_alternatives(load_contract(), settings.rich_fields).items()
+        }
+    ).map(lambda drawn: {name: value for name, value in drawn.items() if value is not omit})
+
+    @schema.hook
+    def flatmap_case(context: Any, case: Any) -> Any:
+        original = case.body
+        if case.meta is not None and case.meta.generation.mode.is_positive:
+
+            def as_business_case(choice: tuple[bool, dict[str, Any]]) -> Any:
+                charge, extra = choice
+                merged = {**original, **extra} if isinstance(original, dict) else original
+                case.body = business_valid(merged, ids, charge)
+                return case
+
+            # Two cases in three are charges; each also gets a random subset of the optional
+            # fields with contract-derived valid values, so that combinations are explored.
+            charges = [True, True, False] if settings.charges_allowed else [False]
+            return st.tuples(st.sampled_from(charges), extra_fields).map(as_business_case)
+        case.body = real_ids(original, ids)
+        return st.just(case)
+
+    return schema
+
+
+def field_alternatives(contract: Contract, rich_fields: dict[str, Any]) -> dict[str, list[Any]]:
+    """For each optional top-level field: valid values to combine, read from the contract.
+
+    The profile-based value of the `full` body, both booleans, null where the field is nullable,
+    and a few enum values; the generated value is always a possibility too (the field left as is).
+    """
+    alternatives: dict[str, list[Any]] = {}
+    for field_ in contract.fields(REQUEST_SCHEMA):
+        name = field_.dotted
+        if name in ("product_cart", "payment_method_id", "confirm", "customer"):
+            continue  # the charge decides these
+        values: list[Any] = []
+        if name in rich_fields:
+            values.append(rich_fields[name])
+        if field_.types == {"boolean"}:
+            values += [True, False]
+        if field_.enum and field_.types == {"string"}:
+            values += contract.enum_values(field_.enum)[:3]
+        if field_.nullable:
+            values.append(None)
+        unique: list[Any] = []
+        for value in values:
+            if value not in unique:
+                unique.append(value)
+        if unique:
+            alternatives[name] = unique
+    return alternatives
