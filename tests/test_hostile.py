@@ -107,6 +107,21 @@ def drips(conn: socket.socket, head: bytes) -> None:
         time.sleep(1)
 
 
+def drips_headers(conn: socket.socket, head: bytes) -> None:
+    """The status line and headers a byte at a time: no single read ever times out."""
+    if head.startswith(b"OPTIONS"):
+        _respond(conn, "204 No Content", [], b"")
+        return
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 200:
+        conn.sendall(bytes([byte]))
+        time.sleep(0.5)
+
+
+def rate_limits_everything(conn: socket.socket, head: bytes) -> None:
+    body = b'{"code": "TOO_MANY_REQUESTS", "message": "slow down"}'
+    _respond(conn, "429 Too Many Requests", ["Retry-After: 1", "X-RateLimit-Limit: 1"], body)
+
+
 def closes_mid_response(conn: socket.socket, head: bytes) -> None:
     if head.startswith(b"OPTIONS"):
         _respond(conn, "204 No Content", [], b"")
@@ -161,7 +176,9 @@ def redirect_elsewhere(conn: socket.socket, head: bytes) -> None:
 CASES: dict[str, tuple[Behaviour, str]] = {
     # behaviour: (server, what the output must say)
     "never-answers": (never_answers, "target unreachable"),
-    "drips-a-byte-a-second": (drips, "was not complete after"),
+    "drips-a-byte-a-second": (drips, "no complete response within"),
+    "drips-headers-a-byte-at-a-time": (drips_headers, "no complete response within"),
+    "429-to-everything": (rate_limits_everything, "lower the pace with --max-rps"),
     "closes-mid-response": (closes_mid_response, "RemoteProtocolError"),
     "html-500": (html_500, "expected status 200, got 500"),
     "invalid-json-200": (invalid_json_200, "expected a JSON body"),
@@ -203,6 +220,58 @@ def test_a_hostile_server_ends_in_a_clear_failure_quickly_without_leaks(
             reason for r in run.certificate["requirements"] for reason in r.get("reasons", [])
         ]
         assert any(expected in reason for reason in reasons), reasons
+
+
+def test_a_429_storm_is_one_session_error_naming_the_option(tmp_path: Path) -> None:
+    with hostile_server(rate_limits_everything) as port:
+        run = run_suite(tmp_path, *FEW_TESTS, base_url=f"http://127.0.0.1:{port}", api_key=CANARY)
+    assert run.exit_code == 3, run.output[-2000:]
+    assert run.output.count("answers 429 (rate limited) to every request") == 1
+    assert "--max-rps" in run.output
+
+
+def test_a_huge_body_to_generated_requests_is_cut_at_the_cap(tmp_path: Path) -> None:
+    """The property tests read at most 1 MiB of a 50 MB answer, and end in bounded time."""
+    started = time.monotonic()
+    with hostile_server(fifty_megabytes) as port:
+        run = run_suite(
+            tmp_path,
+            "suites/properties",
+            "--examples=5",
+            "--conformance-seed=1",
+            base_url=f"http://127.0.0.1:{port}",
+            api_key=CANARY,
+            timeout=300,
+        )
+    assert run.exit_code == 1, run.output[-2000:]
+    assert run.status("RESP-001") == "failed"
+    assert "response cut at 1 MiB" in run.output
+    assert time.monotonic() - started < 240
+    assert scan([tmp_path], CANARY) == []
+
+
+def test_a_429_storm_that_starts_during_the_property_tests_ends_the_run(tmp_path: Path) -> None:
+    from .conftest import TEST_KEY
+    from .servers import Answer, rewrite_of_reference, serve_in_thread
+
+    answered = {"count": 0}
+
+    def storm_after_forty(answer: Answer) -> None:
+        answered["count"] += 1
+        if answered["count"] > 40:
+            answer.status = 429
+            answer.body = {"code": "TOO_MANY_REQUESTS", "message": "Rate limit exceeded"}
+            answer.set_header(b"retry-after", b"1")
+
+    started = time.monotonic()
+    with serve_in_thread(rewrite_of_reference(storm_after_forty)) as url:
+        run = run_suite(
+            tmp_path, "suites/properties", "--conformance-seed=1", base_url=url, api_key=TEST_KEY
+        )
+    assert run.exit_code == 3, run.output[-2000:]
+    assert run.output.count("answers 429 (rate limited) to every request") == 1
+    assert "Traceback" not in run.output
+    assert time.monotonic() - started < 60
 
 
 def test_tls_against_a_plain_server_is_one_session_error(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_a_combination_only_fault_is_found_and_replayed_with_its_seed(tmp_path: 
         assert run.exit_code == 1, run.output[-2000:]
         assert run.status("CURL-001") == "failed"
         assert "seed 4242" in run.output and "--conformance-seed=4242" in run.output
-        assert "curl -X POST" in run.output
+        assert "curl -sS -i -X POST" in run.output
         assert TEST_KEY not in run.output
     # The hand-written scenarios cannot see it: no scenario combines those fields.
     with serve_in_thread(rewrite_of_reference(checkout_url_leak_on_a_combination)) as url:

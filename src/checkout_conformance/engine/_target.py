@@ -23,10 +23,9 @@ from ._http import Exchange, PreparedRequest, new_client, send
 MAX_RATE_LIMIT_RETRIES = 3
 MAX_RATE_LIMIT_WAIT_S = 30.0
 MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
-# A 429 storm: this many 429s in a row (two exchanges that ran out of retries), or this long
-# spent waiting on 429s in a row, and the target is given up on.
-STORM_RESPONSES = 2 * (MAX_RATE_LIMIT_RETRIES + 1)
-STORM_WAIT_S = 60.0
+# A 429 storm: an exchange still refused after every retry (each after waiting as the server
+# asked), or this long spent waiting on 429s in a row. The target is given up on.
+STORM_WAIT_S = 90.0
 PACE_MARGIN = 0.8  # run at 80% of the rate the server says it allows
 MIN_RATE = 0.5
 
@@ -42,11 +41,6 @@ class TargetGone(BaseException):
     it (it would send more requests to a target that is gone); the plugin turns it into one
     session error.
     """
-
-
-class RateLimitExhausted(BaseException):
-    """This exchange still got 429 after every retry: the test is an error of the run, never a
-    failure of the requirement it checks (a BaseException for the same reason as TargetGone)."""
 
 
 class BudgetExhausted(Exception):
@@ -186,8 +180,9 @@ class Target:
         self.sent += 1
 
     def exchange(self, request: PreparedRequest) -> Exchange:
-        """Send one request through every guarantee; raises BudgetExhausted,
-        RateLimitExhausted or TargetGone, never a transport error (that is in the Exchange)."""
+        """Send one request through every guarantee; raises BudgetExhausted or TargetGone, never
+        a transport error (that is in the Exchange). A 429 never reaches a check: it is waited
+        out, or, once the retries are spent, the run ends as a 429 storm."""
         for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             self.before_request()
             result = send(self.client, request, deadline_s=self.deadline_s)
@@ -195,12 +190,7 @@ class Target:
                 self._consecutive_429 = 0
                 self._consecutive_429_wait = 0.0
                 break
-            self._on_429(result)
-            if attempt == MAX_RATE_LIMIT_RETRIES:
-                raise RateLimitExhausted(
-                    f"still rate limited (429) after {MAX_RATE_LIMIT_RETRIES} retries:"
-                    f" {request.method} {self.redactor.text(request.url)}"
-                )
+            self._on_429(result, retries_left=MAX_RATE_LIMIT_RETRIES - attempt)
             delay = min(retry_delay(result, attempt), MAX_RATE_LIMIT_WAIT_S)
             self.rate_limited += 1
             self.waited_s += delay
@@ -209,14 +199,16 @@ class Target:
         self._watch_transport(result)
         return result
 
-    def _on_429(self, result: Exchange) -> None:
+    def _on_429(self, result: Exchange, retries_left: int) -> None:
         self._consecutive_429 += 1
         self.pacer.slow_to(allowed_rate(result))
-        if self._consecutive_429 >= STORM_RESPONSES or self._consecutive_429_wait >= STORM_WAIT_S:
+        if retries_left == 0 or self._consecutive_429_wait >= STORM_WAIT_S:
+            where = f"{result.request.method} {self.redactor.text(result.request.url)}"
             raise TargetGone(
                 f"the target answers 429 (rate limited) to every request, even after waiting as"
                 f" it asked ({self._consecutive_429} in a row, {self._consecutive_429_wait:.0f} s"
-                " waited); lower the pace with --max-rps, or check the key's rate limit"
+                f" waited, the last to {where}); lower the pace with --max-rps, or check the"
+                " key's rate limit"
             )
 
     def _watch_transport(self, result: Exchange) -> None:

@@ -29,17 +29,13 @@ from ..redact import API_KEY_ENV, RedactingFilter, Redactor, Secret
 from ..server import EmbeddedServer, ServerDidNotStart
 from . import _allure
 from ._bodies import BodyLibrary
-from ._items import EXIT_TARGET_UNREACHABLE, RECORD_KEY, ScenarioFile, ScenarioItem, blocking
+from ._items import EXIT_TARGET_UNREACHABLE, RECORD_KEY, ScenarioFile, blocking
 from ._model import ExpectationGroups, Library
 from ._settings import Settings, add_options, load_settings
-from ._target import RateLimitExhausted, Target, TargetGone, TargetUnreachable
+from ._target import Target, TargetGone, TargetUnreachable
 from ._template import Context, MissingProfileValue, TemplateError, render
 
 STATE_KEY = pytest.StashKey["SessionState"]()
-
-
-class RunError(Exception):
-    """A test the run could not complete (rate limited past its retries): not a verdict."""
 
 
 SEED_KEY = "checkout_conformance_seed"
@@ -265,32 +261,15 @@ class SessionReporter:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        """A target that is gone ends the session; a test the rate limit stopped is a run error.
+        """A target that is gone (no answers, or a 429 storm) ends the session with one error.
 
-        Both come from the one send path (`Target.exchange`), in scenarios and property tests
-        alike, as BaseExceptions that Hypothesis lets through without shrinking.
+        `TargetGone` comes from the one send path (`Target.exchange`), in scenarios and property
+        tests alike, as a BaseException that Hypothesis lets through without shrinking.
         """
         try:
             return (yield)
         except TargetGone as gone:
             pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)
-        except RateLimitExhausted as limited:
-            message = f"run error: {item.nodeid}: {limited}"
-            record = item.stash.get(RECORD_KEY, None)
-            if record is not None:
-                tested = record.get("requirements") or {}
-                names = tested or (
-                    item.scenario.all_requirements() if isinstance(item, ScenarioItem) else []
-                )
-                record.update(
-                    kind="suite_error",
-                    blocking=True,
-                    error=message,
-                    skip_reason=f"not tested: {limited}",
-                    requirements=dict.fromkeys(names, "not_tested"),
-                    failures=[],
-                )
-            raise RunError(message) from None
 
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_makereport(

@@ -56,10 +56,12 @@ def generated_schema() -> Any:
     schema.config.seed = settings.seed
     ids = settings.profile_ids
 
+    # Leaving a field out comes last: Hypothesis favours the first choices, and combinations of
+    # set fields are what the hand-written scenarios cannot reach.
     omit = object()
     extra_fields = st.fixed_dictionaries(
         {
-            name: st.sampled_from([omit, *values])
+            name: st.sampled_from([*values, omit])
             for name, values in field_alternatives(load_contract(), settings.rich_fields).items()
         }
     ).map(lambda drawn: {name: value for name, value in drawn.items() if value is not omit})

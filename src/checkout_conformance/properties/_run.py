@@ -106,9 +106,7 @@ class PropertyRun:
         for requirement in sorted(limit_requirements()):
             relaxed = self._limits.get(requirement)
             if relaxed is None:
-                relaxed = self._limits[requirement] = self.contract.without_limits_of(
-                    {requirement}
-                )
+                relaxed = self._limits[requirement] = self.contract.without_limits_of({requirement})
             try:
                 if relaxed.is_valid(REQUEST_SCHEMA, body):
                     return requirement
