@@ -21,7 +21,11 @@ def test_the_catalog_breaks_every_must_and_should_requirement() -> None:
     assert len(MUTANTS) >= 60
     assert sum(mutant.properties_only for mutant in MUTANTS.values()) >= 3
     assert all(mutant.target in catalog for mutant in MUTANTS.values())
-    assert all(catalog[w].level == "SHOULD" for variant in VARIANTS.values() for w in variant.warns)
+    assert all(
+        catalog[w].level in ("SHOULD", "MAY")
+        for variant in VARIANTS.values()
+        for w in variant.warns
+    )
 
 
 def test_every_mutant_is_killed_every_variant_tolerated_and_the_reference_conformant(

@@ -51,7 +51,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if args.mutant and args.mutant not in MUTANTS:
             raise UsageError(f"unknown --mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
         if args.variant:
-            app = Rewrite(after=VARIANTS[args.variant].after, config=app.config)
+            variant = VARIANTS[args.variant]
+            app = Rewrite(after=variant.after, before=variant.before, config=app.config)
         else:
             mutant = MUTANTS[args.mutant]
             app = Rewrite(after=mutant.after, before=mutant.before, config=app.config)

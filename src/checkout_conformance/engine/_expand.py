@@ -1,9 +1,10 @@
 """Expansion: one scenario becomes many pytest items, from values the contract holds.
 
 Sources: literal `values`, every value of a contract `enum`, every `nullable_fields` path of a
-contract object, a `wrong_types` value for every typed field, every `body_fields` entry of a
-named body. Several variables combine as a cartesian product. Each combination gets a readable,
-stable id, which becomes the item's id and the Allure test's history.
+contract object, a `wrong_types` value for every typed field (with `within: BODY`, each case also
+names the top-level field of that body it lives in, `top` and `top_value`), every `body_fields`
+entry of a named body. Several variables combine as a cartesian product. Each combination gets a
+readable, stable id, which becomes the item's id and the Allure test's history.
 """
 
 from __future__ import annotations
@@ -96,14 +97,26 @@ def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibra
             return True
         return get_path(within, ".".join(map(str, path[:-1])))[0]
 
+    def base(path: tuple[Any, ...]) -> dict[str, Any]:
+        """With `within`: the top-level field of that body a nested case lives in, and its
+        value, so that a case can start from the minimal body plus that one field."""
+        if within is None:
+            return {}
+        return {"top": str(path[0]), "top_value": within.get(str(path[0]))}
+
     if "nullable_fields" in spec:
-        return [
-            field.dotted
+        paths = [
+            field
             for field in contract.fields(spec["nullable_fields"], depth)
             if field.nullable
             and field.dotted not in skip
             and (len(field.path) > 1 or not nested_only)
             and parent_exists(field.path)
+        ]
+        if within is None:
+            return [field.dotted for field in paths]
+        return [
+            {"label": field.dotted, "path": field.dotted, **base(field.path)} for field in paths
         ]
     if "wrong_types" in spec:
         cases = []
@@ -124,6 +137,7 @@ def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibra
                             "path": field.dotted,
                             "value": wrong,
                             "expected": "|".join(sorted(field.types)),
+                            **base(field.path),
                         }
                     )
         unique: dict[str, dict[str, Any]] = {case["label"]: case for case in cases}

@@ -16,16 +16,16 @@ import pytest
 
 from .._yamlfile import DataFileError
 from ..catalog import Catalog, Level
+from . import _allure
 from ._bodies import BodyError
 from ._expand import Case, expand
 from ._matchers import Mismatch
 from ._model import Scenario, load_scenario_file
-from ._runner import CaseRun, LiveChargeRefused, run_case
-from ._target import BudgetExhausted
-from ._template import MissingProfileValue, TemplateError
+from ._runner import CaseRun
+from ._session import NOT_TESTED, SessionState, get_state
+from ._template import Context, MissingProfileValue, TemplateError, render
 
 RECORD_KEY = pytest.StashKey[dict[str, Any]]()
-EXIT_TARGET_UNREACHABLE = 3
 LEVEL_RANK: dict[str, int] = {"MUST": 0, "SHOULD": 1, "MAY": 2}
 
 
@@ -35,6 +35,10 @@ class ScenarioFailed(AssertionError):
 
 class TransportFailed(Exception):
     """The target gave no response (refused, timed out, cut off): a failure, shown as broken."""
+
+
+class PreconditionFailed(Exception):
+    """The accepted request a case builds on was not accepted: the case is not tested."""
 
 
 class ScenarioError(Exception):
@@ -50,8 +54,6 @@ class ScenarioFile(pytest.File):
     """One scenario YAML file."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from .plugin import get_state
-
         state = get_state(self.config)
         try:
             scenarios = load_scenario_file(self.path, state.library())
@@ -103,8 +105,6 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kwargs)
         self.scenario = scenario
         self.case = case
-        from .plugin import get_state
-
         catalog = get_state(self.config).library().catalog
         requirements = scenario.all_requirements()
         self.extra_keyword_matches.update(requirements)
@@ -124,9 +124,6 @@ class ScenarioItem(pytest.Item):
 
     # -- running -----------------------------------------------------------------------------
     def runtest(self) -> None:
-        from . import _allure
-        from .plugin import get_state
-
         state = get_state(self.config)
         library = state.library()
         record: dict[str, Any] = {
@@ -142,10 +139,11 @@ class ScenarioItem(pytest.Item):
         target = state.target()
         waits_before = target.rate_limited
         try:
-            self.run = run_case(
-                self.scenario, self.case, target, library, state.settings.charges_allowed
-            )
-        except (MissingProfileValue, BudgetExhausted, LiveChargeRefused) as skipped:
+            problem = self.precondition_problem(state)
+            if problem is not None:
+                raise PreconditionFailed(problem)
+            self.run = state.run_case(self.scenario, self.case)
+        except (*NOT_TESTED, PreconditionFailed) as skipped:
             if isinstance(skipped, MissingProfileValue):
                 reason = f"not tested: the profile {target.profile.name!r} has no `{skipped.key}`"
             else:
@@ -193,10 +191,54 @@ class ScenarioItem(pytest.Item):
             raise TransportFailed(text)
         raise ScenarioFailed(text)
 
+    def precondition_problem(self, state: SessionState) -> str | None:
+        """Why the accepted request this case builds on was not accepted, or None if it was.
+
+        The precondition case runs once per process (`SessionState.run_case`): whichever of it
+        and its dependants runs first sends it. Only its status counts here: a base request that
+        was answered as its scenario expects is a sound base, whatever else it got wrong.
+        """
+        template = self.scenario.precondition
+        if not template:
+            return None
+        profile = state.profile().data
+        variables = {n: render(v, Context(profile=profile)) for n, v in self.case.variables.items()}
+        reference = str(render(template, Context(profile=profile, variables=variables)))
+        scenario_id, _, label = reference.partition("[")
+        label = label.removesuffix("]")
+        found = state.scenario(scenario_id)
+        if found is None:
+            raise TemplateError(
+                f"precondition {reference!r}: no scenario has the id {scenario_id!r}"
+            )
+        base, cases = found
+        case = next((c for c in cases if c.label == label), None)
+        if case is None:
+            known = ", ".join(c.label or "(none)" for c in cases[:10])
+            raise TemplateError(
+                f"precondition {reference!r}: scenario {scenario_id!r} has no case {label!r}"
+                f" (its cases: {known})"
+            )
+        if (base.id, case.label) == (self.scenario.id, self.case.label):
+            return None
+        try:
+            run = state.run_case(base, case)
+        except NOT_TESTED as not_tested:
+            reason = str(not_tested).removeprefix("not tested: ")
+            if isinstance(not_tested, MissingProfileValue):
+                reason = f"the profile has no `{not_tested.key}`"
+            return f"not tested: precondition not tested ({reference}: {reason})"
+        failed = [m for m in run.mismatches if m.where in ("status", "response")]
+        if not failed:
+            return None
+        first = failed[0]
+        return (
+            f"not tested: precondition failed ({first.requirement}): the request it builds on,"
+            f" {reference} ({base.location}), got {first.actual}, not {first.expected}"
+        )
+
     # -- reporting ---------------------------------------------------------------------------
     def failure_text(self, run: CaseRun, mismatches: list[Mismatch], worst_level: str) -> str:
-        from .plugin import get_state
-
         state = get_state(self.config)
         catalog = state.library().catalog
         redactor = state.target().redactor

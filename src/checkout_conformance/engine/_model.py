@@ -80,6 +80,9 @@ class Scenario:
     steps: tuple[Step, ...]
     path: Path
     line: int
+    # `ID` or `ID[case]` (expansion variables allowed): the accepted request this case changes
+    # one thing of. If that case did not get its expected status, this one is not tested.
+    precondition: str | None = None
 
     @property
     def location(self) -> str:
@@ -315,6 +318,7 @@ class _Parser:
             steps=steps,
             path=self.path,
             line=raw.line,
+            precondition=raw.get("precondition"),
         )
 
     def check_variables(
@@ -330,6 +334,8 @@ class _Parser:
             captured.update(step.capture)
         for name, _filter in references(raw.get("expand")):
             self.check_reference(name, set(), set(), raw.line_of("expand"))
+        for name, _filter in references(raw.get("precondition")):
+            self.check_reference(name, expansion_names, set(), raw.line_of("precondition"))
 
     def check_reference(
         self, name: str, expansion_names: set[str], captured: set[str], line: int

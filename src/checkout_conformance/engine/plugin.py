@@ -13,7 +13,6 @@ import os
 import random
 import shlex
 from collections.abc import Generator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,104 +23,23 @@ from .. import __version__, certificate, properties
 from .._yamlfile import DataFileError
 from ..catalog import load_catalog
 from ..contract import load_contract
-from ..profile import Profile
-from ..redact import API_KEY_ENV, RedactingFilter, Redactor, Secret
-from ..server import EmbeddedServer, ServerDidNotStart
+from ..redact import API_KEY_ENV, RedactingFilter, Redactor
 from . import _allure
 from ._bodies import BodyLibrary
-from ._items import EXIT_TARGET_UNREACHABLE, RECORD_KEY, ScenarioFile, blocking
-from ._model import ExpectationGroups, Library
+from ._items import RECORD_KEY, ScenarioFile, blocking
+from ._session import (
+    EXIT_TARGET_UNREACHABLE,
+    SCENARIO_SUFFIXES,
+    STATE_KEY,
+    SessionState,
+    get_state,
+)
 from ._settings import Settings, add_options, load_settings
-from ._target import Target, TargetGone, TargetUnreachable
+from ._target import Target, TargetGone
 from ._template import Context, MissingProfileValue, TemplateError, render
-
-STATE_KEY = pytest.StashKey["SessionState"]()
-
 
 SEED_KEY = "checkout_conformance_seed"
 REDACTED_LOGGERS = ("httpx", "httpcore", "urllib3", "schemathesis", "hypothesis")
-SCENARIO_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass
-class SessionState:
-    """Everything the plugin keeps for one pytest process."""
-
-    config: pytest.Config
-    settings: Settings
-    redactor: Redactor
-    started: datetime = field(default_factory=lambda: datetime.now(UTC))
-    records: list[dict[str, Any]] = field(default_factory=list)
-    blocking_failures: int = 0
-    warning_failures: list[str] = field(default_factory=list)
-    _library: Library | None = None
-    _target: Target | None = None
-    _server: EmbeddedServer | None = None
-    summary: dict[str, Any] | None = None
-    seed: int = 0
-
-    def library(self) -> Library:
-        if self._library is None:
-            fixtures = self.settings.fixtures
-            self._library = Library(
-                catalog=load_catalog(),
-                contract=load_contract(),
-                bodies=BodyLibrary.load(fixtures / "bodies.yaml"),
-                groups=ExpectationGroups.load(fixtures / "expectations.yaml"),
-            )
-        return self._library
-
-    def profile(self) -> Profile:
-        return self.settings.profile
-
-    def target(self) -> Target:
-        """The target, started (embedded) and probed on first use; unreachable ends the session."""
-        if self._target is None:
-            try:
-                if self.settings.embedded:
-                    self._server = EmbeddedServer()
-                    self.redactor.add(self._server.api_key.reveal())
-                    try:
-                        base_url, key = self._server.start(), self._server.api_key
-                    except ServerDidNotStart as exc:
-                        raise TargetUnreachable(str(exc)) from None
-                else:
-                    assert self.settings.base_url is not None
-                    base_url, key = self.settings.base_url, Secret(os.environ[API_KEY_ENV])
-                workers = int(getattr(self.config, "workerinput", {}).get("workercount", 1))
-                rps = self.settings.max_rps / workers if self.settings.max_rps else None
-                budget = self.settings.max_requests
-                target = Target(
-                    base_url=base_url,
-                    api_key=key,
-                    profile=self.profile(),
-                    embedded=self.settings.embedded,
-                    timeout=self.settings.request_timeout,
-                    redactor=self.redactor,
-                    max_rps=rps,
-                    max_requests=budget // workers if budget else None,
-                )
-                target.probe()
-            except TargetUnreachable as exc:
-                pytest.exit(
-                    f"checkout-conformance: target unreachable: {exc}", EXIT_TARGET_UNREACHABLE
-                )
-            self._target = target
-        return self._target
-
-    def current_target(self) -> Target | None:
-        """The target if one was set up (never starts one)."""
-        return self._target
-
-    def close(self) -> None:
-        if self._target is not None:
-            self._target.close()
-        if self._server is not None:
-            self._server.stop()
-
-
-def get_state(config: pytest.Config) -> SessionState:
-    return config.stash[STATE_KEY]
 
 
 def is_worker(config: pytest.Config) -> bool:

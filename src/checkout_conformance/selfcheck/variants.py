@@ -1,23 +1,30 @@
 """Tolerated variants: servers that differ from the reference where the catalog allows it.
 
-A conformance suite must call each of them conformant (no MUST failed); some earn SHOULD
-warnings, named in `warns`. They are small rewrites of the reference server.
+A conformance suite must call each of them conformant (no MUST failed); some earn SHOULD (or
+MAY) findings, named in `warns`, and no others. They are small rewrites of the reference server,
+each one reading of `requirements.md` that a correct implementation may take.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from ._rewrite import After, Answer
+from ..server import ServerConfig
+from ._rewrite import After, Answer, Before, Request, json_answer
 
 
 @dataclass(frozen=True)
 class Variant:
     name: str
     description: str
-    after: After
-    warns: frozenset[str] = frozenset()  # SHOULD requirements it is expected to fail
+    after: After | None = None
+    warns: frozenset[str] = frozenset()  # SHOULD or MAY requirements it is expected to fail
+    before: Before | None = None
 
 
 def _forbidden_for_unauthorized(answer: Answer) -> None:
@@ -51,8 +58,114 @@ def _other_id_format(answer: Answer) -> None:
             answer.body["checkout_url"] = f"https://pay.example.com/c/{new}"
 
 
-def _slow(answer: Answer) -> None:
-    time.sleep(0.005)
+class _Slow:
+    """Every answer 5 ms late, and every 20th 150 ms late: timing assumptions must not matter."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, answer: Answer) -> None:
+        self.count += 1
+        time.sleep(0.15 if self.count % 20 == 0 else 0.005)
+
+
+class _PerSecondRateLimit:
+    """A fixed one-second window over every request, whatever its auth, as API gateways do:
+    past the limit, 429 with Retry-After and X-RateLimit-Limit/Remaining/Reset."""
+
+    def __init__(self, per_second: int = 200) -> None:
+        self.per_second = per_second
+        self.window_start = 0.0
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, request: Request, config: ServerConfig) -> Answer | None:
+        with self.lock:
+            now = time.monotonic()
+            if now - self.window_start >= 1.0:
+                self.window_start, self.count = now, 0
+            self.count += 1
+            remaining = max(self.per_second - self.count, 0)
+            reset = max(1, math.ceil(self.window_start + 1.0 - now))
+        if self.count <= self.per_second:
+            return None
+        headers = [
+            (b"retry-after", str(reset).encode()),
+            (b"x-ratelimit-limit", str(self.per_second).encode()),
+            (b"x-ratelimit-remaining", str(remaining).encode()),
+            (b"x-ratelimit-reset", str(reset).encode()),
+        ]
+        body = {"code": "TOO_MANY_REQUESTS", "message": "Rate limit exceeded"}
+        return json_answer(request, 429, body, headers)
+
+
+_NO_HOST_URL = re.compile(r"^[a-z][a-z0-9+.-]*://(/|$)", re.IGNORECASE)
+
+
+def _odd_value(value: Any, key: str = "") -> str | None:
+    """Why a stricter backend would refuse this schema-valid value, or None."""
+    if isinstance(value, str):
+        if value == "":
+            return f"{key or 'a field'} must not be empty"
+        if _NO_HOST_URL.match(value):
+            return f"{key} is a URL with no host"
+        if key in ("discount_code", "discount_codes") and not value.strip():
+            return f"{key} must not be blank"
+        return None
+    items: list[tuple[Any, Any]]
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = [(key, item) for item in value]  # a list's items carry the list's name
+    else:
+        return None
+    for name, item in items:
+        if name == "metadata":
+            continue  # free-form values: an empty string is data
+        found = _odd_value(item, str(name))
+        if found:
+            return found
+    return None
+
+
+def _refuse_odd_values(request: Request, config: ServerConfig) -> Answer | None:
+    """Refuse some schema-valid values with the documented 422 body, as a real backend may:
+    empty strings, URLs with no host, blank discount codes."""
+    if request.method != "POST" or not isinstance(request.body, dict):
+        return None
+    authorization = request.headers.get(b"authorization", b"").decode("latin-1")
+    if authorization != f"Bearer {config.api_key}":
+        return None  # authentication comes first (AUTH-007)
+    reason = _odd_value(request.body)
+    if reason is None:
+        return None
+    return json_answer(request, 422, {"code": "INVALID_REQUEST_BODY", "message": reason})
+
+
+def _problem_json_errors(answer: Answer) -> None:
+    """RFC 9457 problem details instead of the documented {code, message} body."""
+    if answer.status >= 400 and isinstance(answer.body, dict):
+        answer.body = {
+            "type": "https://errors.example/" + str(answer.body.get("code", "error")).lower(),
+            "title": str(answer.body.get("code", "Error")),
+            "status": answer.status,
+            "detail": str(answer.body.get("message", "")),
+        }
+        answer.set_header(b"content-type", b"application/problem+json")
+
+
+def _other_permitted_codes(answer: Answer) -> None:
+    """The other answers the catalog allows: 404 for other methods (ROB-005), 400 for a
+    non-JSON media type (VAL-013) and for an oversized body (ROB-004), 422 for malformed JSON
+    (VAL-012, VAL-014), and no WWW-Authenticate header (AUTH-010 is a MAY)."""
+    answer.set_header(b"www-authenticate", None)
+    if answer.status == 405:
+        answer.status = 404
+        answer.set_header(b"allow", None)
+    elif answer.status in (413, 415):
+        answer.status = 400
+    elif answer.status == 400:
+        answer.status = 422
 
 
 class _OccasionalRateLimit:
@@ -101,8 +214,30 @@ VARIANTS = {
         ),
         Variant("extra-fields", "additional response fields", _extra_fields),
         Variant("other-id-format", "session ids and URLs in another format", _other_id_format),
-        Variant("slow", "every answer 5 ms late", _slow),
+        Variant("slow", "every answer 5 ms late, every 20th 150 ms late", _Slow()),
         Variant("occasional-429", "a 429 with Retry-After now and then", _OccasionalRateLimit()),
+        Variant(
+            "per-second-rate-limit",
+            "200 requests a second on every request, with Retry-After and X-RateLimit-*",
+            before=_PerSecondRateLimit(),
+        ),
+        Variant(
+            "refuses-odd-values",
+            "422 for some schema-valid values: empty strings, URLs with no host, blank codes",
+            before=_refuse_odd_values,
+        ),
+        Variant(
+            "problem-json-errors",
+            "errors as application/problem+json",
+            _problem_json_errors,
+            frozenset({"AUTH-008", "VAL-015"}),
+        ),
+        Variant(
+            "other-permitted-codes",
+            "404 for other methods, 400 for 413/415, 422 for malformed JSON, no WWW-Authenticate",
+            _other_permitted_codes,
+            frozenset({"AUTH-010"}),
+        ),
         Variant(
             "other-error-shape",
             "error bodies in another shape",
