@@ -36,9 +36,8 @@ from checkout_conformance.engine._bodies import BodyLibrary  # noqa: E402
 from checkout_conformance.engine._template import Context, render  # noqa: E402
 from checkout_conformance.profile import reference_profile  # noqa: E402
 
-KEY = "sk_test_bench_key_0123456789"
-UPSTREAM = next((ROOT / "contracts" / "upstream").glob("*.json"))
-NODE_BIN = ROOT / "bench" / "node_modules" / ".bin"
+from _servers import KEY, start  # noqa: E402
+
 
 
 @dataclass
@@ -59,64 +58,6 @@ def bodies() -> dict[str, str]:
         name: json.dumps(render(library.unrendered(name), context), separators=(",", ":"))
         for name in ("minimal", "full")
     }
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.post(url, json={}, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up within {timeout:.0f} s")
-
-
-def start(name: str) -> tuple[subprocess.Popen[bytes], str] | None:
-    port = free_port()
-    if name == "reference":
-        command = [
-            sys.executable,
-            "-m",
-            "checkout_conformance",
-            "serve",
-            "--port",
-            str(port),
-            "--api-key",
-            KEY,
-        ]
-    elif name == "steady":
-        command = [str(NODE_BIN / "steady"), "--host", "127.0.0.1", "-p", str(port), str(UPSTREAM)]
-    else:
-        command = [
-            str(NODE_BIN / "prism"),
-            "mock",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            str(UPSTREAM),
-        ]
-    if not Path(command[0]).exists() and name != "reference":
-        print(f"  {name}: not installed (npm install --prefix bench); skipped", file=sys.stderr)
-        return None
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    url = f"http://127.0.0.1:{port}/checkouts"
-    wait_ready(url)
-    return process, url
 
 
 def wrk(

@@ -55,3 +55,41 @@ def test_the_reference_server_is_conformant_even_when_strict(tmp_path: Path) -> 
         if r["status"] != "passed"
     ]
     assert certificate["run"]["generated_cases"]["charged"] > 0
+
+
+def test_every_precondition_names_a_case_of_the_suite() -> None:
+    """Each case's precondition, rendered with its variables, is a scenario case that exists."""
+    from checkout_conformance.engine._expand import expand
+    from checkout_conformance.engine._template import Context, render
+    from checkout_conformance.profile import reference_profile
+
+    library = Library(
+        catalog=load_catalog(),
+        contract=load_contract(),
+        bodies=BodyLibrary.load(_resources.BODIES_PATH),
+        groups=ExpectationGroups.load(_resources.FIXTURES_DIR / "expectations.yaml"),
+    )
+    scenarios = [
+        scenario
+        for path in sorted((ROOT / "suites").rglob("*.yaml"))
+        for scenario in load_scenario_file(path, library)
+    ]
+    labels = {
+        scenario.id: {
+            case.label for case in expand(scenario.expand, library.contract, library.bodies)
+        }
+        for scenario in scenarios
+    }
+    profile = reference_profile().data
+    checked = 0
+    for scenario in scenarios:
+        if scenario.precondition is None:
+            continue
+        for case in expand(scenario.expand, library.contract, library.bodies):
+            variables = {n: render(v, Context(profile=profile)) for n, v in case.variables.items()}
+            reference = str(render(scenario.precondition, Context(profile, variables=variables)))
+            scenario_id, _, label = reference.partition("[")
+            assert scenario_id in labels, (scenario.id, reference)
+            assert label.removesuffix("]") in labels[scenario_id], (scenario.id, reference)
+            checked += 1
+    assert checked > 500

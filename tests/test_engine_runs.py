@@ -291,3 +291,80 @@ def test_expectations_see_captured_values_and_variables(tmp_path: Path) -> None:
         run = run_suite(tmp_path, "suites/response", base_url=url, api_key=TEST_KEY)
     assert run.status("RESP-005") == "failed"
     assert 'expected anything but "cks_always_the_same"' in run.output
+
+
+# -- exact attribution: preconditions ---------------------------------------------------------
+def test_a_broken_base_request_fails_its_requirement_and_leaves_dependants_not_tested(
+    tmp_path: Path,
+) -> None:
+    """A server that answers 201 fails ACC-001 once; the matrices built on the minimal request
+    are not tested (precondition failed), not 145 more ACC-004 failures."""
+
+    def created_is_201(answer: Answer) -> None:
+        if answer.status == 200:
+            answer.status = 201
+
+    with serve_in_thread(rewrite_of_reference(created_is_201)) as url:
+        run = run_suite(tmp_path, "suites/acceptance", base_url=url, api_key=TEST_KEY)
+    assert run.exit_code == 1
+    statuses = {r["id"]: r for r in run.certificate["requirements"]}
+    assert statuses["ACC-001"]["status"] == "failed"
+    for dependant in ("ACC-003", "ACC-004", "ACC-006"):
+        assert statuses[dependant]["status"] == "not_tested"
+        reasons = statuses[dependant]["reasons"]
+        assert all(r.startswith("not tested: precondition failed (ACC-00") for r in reasons)
+        assert any("(ACC-001)" in r and "acc-minimal-request" in r for r in reasons), reasons
+        assert all("got 201" in r for r in reasons), reasons
+
+
+def test_a_precondition_runs_once_whichever_case_runs_first(tmp_path: Path) -> None:
+    requests: list[str] = []
+
+    def count(answer: Answer) -> None:
+        requests.append(answer.request.method)
+
+    files = {
+        "a.yaml": """\
+            scenarios:
+              - id: dependant
+                title: runs first, needs the base
+                requirements: [ACC-004]
+                precondition: base-request
+                expand:
+                  currency: {values: [EUR, USD]}
+                request: {body: {from: minimal, set: {billing_currency: "${currency}"}}}
+                expect:
+                  - status: 200
+        """,
+        "b.yaml": GOOD_FILE.replace("good-minimal", "base-request"),
+    }
+    with serve_in_thread(rewrite_of_reference(count)) as url:
+        run = run_suite(
+            tmp_path,
+            *custom_suite(tmp_path, files),
+            "-p",
+            "no:randomly",
+            base_url=url,
+            api_key=TEST_KEY,
+        )
+    assert run.exit_code == 0, run.output[-2000:]
+    assert requests.count("POST") == 3  # the base once, each currency once
+    assert run.status("ACC-001") == "passed" and run.status("ACC-004") == "passed"
+
+
+def test_a_precondition_that_names_nothing_is_a_suite_error(tmp_path: Path) -> None:
+    files = {
+        "a.yaml": """\
+            scenarios:
+              - id: dependant
+                title: needs a base that does not exist
+                requirements: [ACC-001]
+                precondition: no-such-scenario
+                request: {body: minimal}
+                expect:
+                  - status: 200
+        """
+    }
+    run = run_suite(tmp_path, *custom_suite(tmp_path, files))
+    assert run.exit_code == 1
+    assert "a.yaml:2: precondition 'no-such-scenario': no scenario has the id" in run.output

@@ -62,6 +62,7 @@ class RunInfo:
     implementation_version: str | None = None
     scenario_files: dict[str, str] = field(default_factory=dict)  # path -> sha256
     switches: dict[str, bool] = field(default_factory=dict)  # e.g. allow_live
+    max_rps: float | None = None  # the pace the run started with (--max-rps), None if unpaced
 
 
 def _package_version(name: str) -> str:
@@ -121,6 +122,12 @@ def _requirement_entry(result: RequirementResult) -> dict[str, Any]:
     return entry
 
 
+def _pace(records: list[Mapping[str, Any]], max_rps: float | None) -> dict[str, float | None]:
+    """The pace the run started at and the slowest it settled at after 429s (requests/s)."""
+    paces = [float(r["pace"]) for r in records if r.get("pace") is not None]
+    return {"max_rps": max_rps, "settled_rps": min(paces) if paces else max_rps}
+
+
 def build(
     records: Iterable[Mapping[str, Any]],
     catalog: Catalog,
@@ -169,6 +176,7 @@ def build(
             "switches": run.switches,
             "tests": len(records),
             "rate_limit_retries": sum(int(r.get("rate_limited", 0)) for r in records),
+            "pace": _pace(records, run.max_rps),
             "generated_cases": {
                 kind: sum(r.get("generated", {}).get(kind, 0) for r in records)
                 for kind in ("positive", "negative", "charged")
@@ -213,6 +221,14 @@ def markdown(certificate: Mapping[str, Any]) -> str:
         + (f", commit `{suite['git_commit'][:12]}`" if suite["git_commit"] else ""),
         f"- Run: {run['started']} to {run['finished']}, {run['tests']} tests, seed {run['seed']}"
         + (", `--fail-on-should`" if run["fail_on_should"] else ""),
+        *(
+            [
+                f"- Rate limits: {run['rate_limit_retries']} answers were 429 and waited out;"
+                f" the run settled at {run['pace']['settled_rps']:g} requests/s"
+            ]
+            if run["rate_limit_retries"] and run["pace"]["settled_rps"]
+            else []
+        ),
         "",
         "| level | passed | failed | not tested | total |",
         "|---|---:|---:|---:|---:|",

@@ -255,6 +255,7 @@ class SessionReporter:
             implementation_name=settings.implementation_name,
             implementation_version=settings.implementation_version,
             scenario_files=certificate.scenario_hashes(settings.suites, root),
+            max_rps=settings.max_rps,
             switches={
                 "allow_live": settings.allow_live,
                 "allow_live_charges": settings.allow_live_charges,
