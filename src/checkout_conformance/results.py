@@ -57,9 +57,9 @@ def requirement_results(
         outcomes = [test["outcome"] for test in result.tests]
         if "failed" in outcomes:
             result.status = "failed"
-            result.reasons = sorted(
-                {f["reason"] for t in result.tests for f in t.get("failures", [])}
-            )[:5]
+            ordered = sorted(result.tests, key=lambda t: str(t["test"]))  # xdist-proof order
+            found = (f["reason"] for t in ordered for f in t.get("failures", []))
+            result.reasons = list(dict.fromkeys(found))[:5]
         elif outcomes and all(outcome == "passed" for outcome in outcomes):
             result.status = "passed"
         else:

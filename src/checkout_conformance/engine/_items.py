@@ -173,7 +173,7 @@ class ScenarioItem(pytest.Item):
             record["failures"].append(
                 {
                     "requirement": mismatch.requirement,
-                    "reason": target.redactor.text(mismatch.render()),
+                    "reason": target.redactor.text(f"{self.name}: {mismatch.render()}"),
                     "evidence": {
                         "request": target.redactor.text(
                             f"{last.request.method} {last.request.url}"

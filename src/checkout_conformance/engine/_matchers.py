@@ -83,7 +83,18 @@ PREDICATES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "array": (lambda v: isinstance(v, list), "a JSON array"),
     "non_empty": (lambda v: v not in (ABSENT, None, "", [], {}), "non-empty"),
     "https_url": (_is_https_url, "an absolute https URL"),
+    # Conditional on another requirement's check: only what that one does not judge.
+    "https_url_if_string": (
+        lambda v: not isinstance(v, str) or _is_https_url(v),
+        "an absolute https URL (if a string)",
+    ),
+    "null_unless_string": (
+        lambda v: v is None or isinstance(v, str),
+        "present as null (a string is another requirement's failure)",
+    ),
 }
+# Matchers a body that is not JSON meets: it holds no such field.
+MET_BY_NO_JSON = frozenset({"absent", "null_or_absent", "not_string", "optional_string"})
 
 
 def _value_matcher(spec: Mapping[str, Any], value: Any, contract: Contract) -> tuple[bool, str]:
@@ -169,6 +180,8 @@ def check(expectation: Expectation, exchange: Exchange, contract: Contract) -> M
 
     # json and schema: a value in the body
     path = str(spec.get("json", "$"))
+    if body is NOT_JSON and path not in ("$", "") and spec.get("is") in MET_BY_NO_JSON:
+        return None
     if body is NOT_JSON:
         shown = exchange.text[:120] or "(empty body)"
         return mismatch(json_path_text(path), "a JSON body", f"{shown!r}")

@@ -150,12 +150,17 @@ class _Parser:
 
     # -- expectations ------------------------------------------------------------------------
     def expectations(
-        self, items: YamlList, default_requirement: str, via: tuple[str, ...] = ()
+        self,
+        items: YamlList,
+        default_requirement: str,
+        via: tuple[str, ...] = (),
+        default_if_status: Any = None,
     ) -> list[Expectation]:
         out: list[Expectation] = []
         for index, item in enumerate(items):
             line = items.line_of(index)
             requirement = default_requirement
+            if_status = item.get("if_status", default_if_status)
             if "requirement" in item:
                 requirement = self.requirement(item["requirement"], item.line_of("requirement"))
             if "use" in item:
@@ -171,7 +176,7 @@ class _Parser:
                 group_parser = _Parser(self.library.groups.path or self.path, self.library)
                 out.extend(
                     group_parser.expectations(
-                        self.library.groups.groups[name], requirement, (*via, name)
+                        self.library.groups.groups[name], requirement, (*via, name), if_status
                     )
                 )
                 continue
@@ -188,7 +193,7 @@ class _Parser:
                     spec,
                     requirement,
                     f"{display_path(self.path)}:{line}",
-                    item.get("if_status"),
+                    if_status,
                 )
             )
         return out

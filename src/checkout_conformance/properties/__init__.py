@@ -7,9 +7,8 @@
   what each requirement made of it, for the certificate.
 """
 
-from ._checks import JUDGED, judge
+from ._checks import JUDGED, REQUEST_SCHEMA, judge
 from ._generation import (
-    REQUEST_SCHEMA,
     PropertySettings,
     active,
     configure,

@@ -19,6 +19,7 @@ from typing import Any
 from ..contract import Contract
 from ..engine._http import NOT_JSON, Exchange
 
+REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
 RESPONSE_SCHEMA = "CreateSessionResponse"
 JSON_CONTENT_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json\b", re.IGNORECASE)
 SHOWN_BODY = 500
@@ -78,8 +79,8 @@ def judge(
     verdicts = [Verdict("ROB-001")]
     if positive:
         verdicts += _positive(exchange, body, contract)
-    elif not contract.is_valid("CreateCheckoutSessionRequest", body):
-        verdicts += _negative(exchange, negative_requirement)
+    elif not contract.is_valid(REQUEST_SCHEMA, body):
+        verdicts += _negative(exchange, body, contract, negative_requirement)
     return verdicts
 
 
@@ -139,15 +140,23 @@ def _positive(exchange: Exchange, body: Any, contract: Contract) -> list[Verdict
     return verdicts
 
 
-def _negative(exchange: Exchange, negative_requirement: Callable[[], str]) -> list[Verdict]:
+def _negative(
+    exchange: Exchange, body: Any, contract: Contract, negative_requirement: Callable[[], str]
+) -> list[Verdict]:
     status = exchange.status
     assert status is not None
     answer = exchange.json
     requirement = negative_requirement()
+
+    def invalid() -> str:
+        """What makes the request schema-invalid: the one thing that differs from a valid one."""
+        errors = contract.errors(REQUEST_SCHEMA, body, limit=1)
+        return f"schema-invalid request ({errors[0]})" if errors else "schema-invalid request"
+
     if not 400 <= status < 500:
-        return [Verdict(requirement, f"schema-invalid request answered {status}, not rejected")]
-    if isinstance(answer, dict) and "session_id" in answer:
-        return [Verdict(requirement, f"schema-invalid request answered {status} with a session_id")]
+        return [Verdict(requirement, f"{invalid()} answered {status}, not rejected")]
+    if isinstance(answer, dict) and answer.get("session_id") is not None:
+        return [Verdict(requirement, f"{invalid()} answered {status} with a session_id")]
     error_body = (
         None
         if is_documented_error(answer)

@@ -15,9 +15,8 @@ import schemathesis
 
 from .. import _resources
 from ..contract import Contract, load_contract
+from ._checks import REQUEST_SCHEMA
 from ._mapping import business_valid, real_ids
-
-REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from ..catalog import Catalog
 from ..contract import Contract
 from ..engine._http import PreparedRequest, curl_line
 from ..engine._target import BudgetExhausted, Target
-from ._checks import Verdict, is_charge, judge
-from ._generation import REQUEST_SCHEMA, active
+from ._checks import REQUEST_SCHEMA, Verdict, is_charge, judge
+from ._generation import active
 from ._mapping import business_valid, real_ids
 
 DROPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept"})
