@@ -57,7 +57,8 @@ def requirement_results(
         outcomes = [test["outcome"] for test in result.tests]
         if "failed" in outcomes:
             result.status = "failed"
-            ordered = sorted(result.tests, key=lambda t: str(t["test"]))  # xdist-proof order
+            # Scenarios before generated cases (their ids read better), in an xdist-proof order.
+            ordered = sorted(result.tests, key=lambda t: (_generated(t), str(t["test"])))
             found = (f["reason"] for t in ordered for f in t.get("failures", []))
             result.reasons = list(dict.fromkeys(found))[:5]
         elif outcomes and all(outcome == "passed" for outcome in outcomes):
@@ -69,6 +70,10 @@ def requirement_results(
                 sorted(reasons)[:5] if result.tests else ["no test in this run checks it"]
             )
     return list(results.values())
+
+
+def _generated(test: Mapping[str, Any]) -> bool:
+    return any(f.get("evidence", {}).get("generated") for f in test.get("failures", []))
 
 
 def counts(results: Iterable[RequirementResult]) -> dict[str, dict[str, int]]:

@@ -25,6 +25,7 @@ class StepRun:
     exchange: Exchange
     mismatches: list[Mismatch]
     evaluated: set[str] = field(default_factory=set)  # requirements whose checks ran
+    not_applicable: set[str] = field(default_factory=set)  # checks skipped by their if_status
 
 
 @dataclass
@@ -40,17 +41,24 @@ class CaseRun:
         return [m for step in self.steps for m in step.mismatches]
 
     def requirement_status(self) -> dict[str, str]:
-        """passed | failed per requirement checked; `not_tested` where an earlier step failed."""
+        """passed | failed per requirement checked; `not_tested` where an earlier step failed.
+
+        A requirement whose checks were all conditional (`if_status`) and whose condition did
+        not hold is left out: that case does not count for it (the catalog's rule for
+        conditional checks), and it is judged by the cases where it applied.
+        """
         checked = {requirement for run in self.steps for requirement in run.evaluated}
+        conditional = {requirement for run in self.steps for requirement in run.not_applicable}
         failed = {m.requirement for m in self.mismatches}
-        return {
-            requirement: "failed"
-            if requirement in failed
-            else "passed"
-            if requirement in checked
-            else "not_tested"
-            for requirement in self.scenario.all_requirements()
-        }
+        status: dict[str, str] = {}
+        for requirement in self.scenario.all_requirements():
+            if requirement in failed:
+                status[requirement] = "failed"
+            elif requirement in checked:
+                status[requirement] = "passed"
+            elif requirement not in conditional:
+                status[requirement] = "not_tested"
+        return status
 
 
 def _body_base(step: Step, library: Library, context: Context) -> Any:
@@ -122,8 +130,10 @@ def run_case(
         exchange = target.exchange(request)
         mismatches = []
         evaluated: set[str] = set()
+        not_applicable: set[str] = set()
         for expectation in step.expectations:
             if not applies(expectation, exchange):
+                not_applicable.add(expectation.requirement)
                 continue
             evaluated.add(expectation.requirement)
             # Expectations use variables too (`not_equals: ${captured.first_id}`).
@@ -149,7 +159,7 @@ def run_case(
                         f"{scenario.location.rsplit(':', 1)[0]}:{step.line}",
                     )
                 )
-        result.steps.append(StepRun(step, exchange, mismatches, evaluated))
+        result.steps.append(StepRun(step, exchange, mismatches, evaluated, not_applicable))
         if mismatches:
             break
     return result
