@@ -85,5 +85,3 @@ def start(name: str) -> tuple[subprocess.Popen[bytes], str] | None:
     url = f"http://127.0.0.1:{port}/checkouts"
     wait_ready(url)
     return process, url
-
-

@@ -19,11 +19,9 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
-
 from _servers import KEY, ROOT, peer_version, start
 
 OUT = ROOT / "bench" / "results" / "peers"

@@ -21,23 +21,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from _servers import KEY, start  # noqa: E402
 
 from checkout_conformance import _resources  # noqa: E402
 from checkout_conformance.engine._bodies import BodyLibrary  # noqa: E402
 from checkout_conformance.engine._template import Context, render  # noqa: E402
 from checkout_conformance.profile import reference_profile  # noqa: E402
-
-from _servers import KEY, start  # noqa: E402
-
 
 
 @dataclass

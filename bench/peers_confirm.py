@@ -1,0 +1,341 @@
+"""Confirm each row of the peers table with one direct request: send it, print what came back.
+
+    python bench/peers_confirm.py [--peers prism,steady]
+
+For every requirement a peer failed in `bench/results/peers/summary.json` (written by
+`bench/peers.py`), this sends the one request below that shows the fault, with plain httpx and
+nothing of the suite, and prints the answer and whether it breaks the requirement. A row whose
+fault does not reproduce is printed as NOT REPRODUCED and the exit status is 1.
+Needs `npm install --prefix bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from _servers import KEY, ROOT, start
+
+IDS = {
+    "product": "pdt_ref_one_time_ebook",
+    "subscription": "pdt_ref_subscription_pro",
+    "addon": "adn_ref_extra_seats",
+    "customer": "cus_ref_ada_lovelace",
+    "payment_method": "pm_ref_ada_visa_4242",
+    "other_payment_method": "pm_ref_grace_mastercard_4444",
+}
+MINIMAL: dict[str, Any] = {"product_cart": [{"product_id": IDS["product"], "quantity": 1}]}
+ADDRESS = {
+    "country": "US",
+    "state": "CA",
+    "city": "San Francisco",
+    "street": "1 Market Street",
+    "zipcode": "94105",
+}
+CONFIRMED: dict[str, Any] = {
+    **MINIMAL,
+    "billing_address": ADDRESS,
+    "confirm": True,
+    "customer": {"customer_id": IDS["customer"]},
+    "payment_method_id": IDS["payment_method"],
+}
+BEARER = {"Authorization": f"Bearer {KEY}"}
+
+
+@dataclass
+class Probe:
+    """One request, and how to tell from its answer that the requirement is broken."""
+
+    what: str
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=lambda: dict(BEARER))
+    raw: bytes | None = None
+    method: str = "POST"
+    broken: Callable[[httpx.Response], bool] = lambda response: response.is_success
+
+
+def with_(**fields: Any) -> dict[str, Any]:
+    return {**MINIMAL, **fields}
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _no_documented_body(response: httpx.Response) -> bool:
+    body = _json(response)
+    return not (
+        isinstance(body, dict)
+        and isinstance(body.get("code"), str)
+        and isinstance(body.get("message"), str)
+    )
+
+
+def _url(response: httpx.Response) -> Any:
+    body = _json(response)
+    return body.get("checkout_url", "(absent)") if isinstance(body, dict) else "(no JSON)"
+
+
+PROBES: dict[str, Probe] = {
+    "AUTH-001": Probe("no Authorization header", MINIMAL, headers={}),
+    "AUTH-002": Probe(
+        "Basic credentials",
+        MINIMAL,
+        headers={"Authorization": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()},
+    ),
+    # HTTP clients refuse to send trailing whitespace: `Bearer` with no token, as the suite does.
+    "AUTH-003": Probe("an empty bearer token", MINIMAL, headers={"Authorization": "Bearer"}),
+    "AUTH-004": Probe(
+        "a key the server never issued",
+        MINIMAL,
+        headers={"Authorization": "Bearer sk_test_never_issued_0000"},
+    ),
+    "AUTH-005": Probe("the key in X-API-Key instead", MINIMAL, headers={"X-API-Key": KEY}),
+    "AUTH-007": Probe(
+        "an unknown key and a body that is not JSON",
+        raw=b'{"product_cart": [',
+        headers={"Authorization": "Bearer sk_test_never_issued_0000"},
+        broken=lambda response: response.status_code not in (401, 403),
+    ),
+    "AUTH-008": Probe(
+        "no key: the error body",
+        MINIMAL,
+        headers={},
+        broken=lambda response: not response.is_success and _no_documented_body(response),
+    ),
+    "AUTH-009": Probe(
+        "the scheme in capitals",
+        MINIMAL,
+        headers={"Authorization": f"BEARER {KEY}"},
+        broken=lambda response: not response.is_success,
+    ),
+    "VAL-002": Probe("a cart item that is null", {"product_cart": [None]}),
+    "VAL-004": Probe(
+        "an addon quantity of -1",
+        {
+            "product_cart": [
+                {
+                    "product_id": IDS["subscription"],
+                    "quantity": 1,
+                    "addons": [{"addon_id": IDS["addon"], "quantity": -1}],
+                }
+            ]
+        },
+    ),
+    "VAL-005": Probe(
+        "a payment method type twice", with_(allowed_payment_method_types=["credit", "credit"])
+    ),
+    "VAL-008": Probe("a customer with a name only", with_(customer={"name": "Ada Lovelace"})),
+    "VAL-009": Probe("a metadata value that is a list", with_(metadata={"tags": [1, 2]})),
+    "VAL-012": Probe(
+        "a body that is not JSON (`nul`)",
+        raw=b"nul",
+        broken=lambda response: response.status_code not in (400, 422),
+    ),
+    "VAL-014": Probe(
+        "a cart item that is a string",
+        {"product_cart": [IDS["product"]]},
+        broken=lambda response: response.status_code != 422,
+    ),
+    "VAL-015": Probe(
+        "an invalid body: the error body",
+        {"product_cart": "not a list"},
+        broken=lambda response: not response.is_success and _no_documented_body(response),
+    ),
+    "RULE-001": Probe("a payment method with confirm false", {**CONFIRMED, "confirm": False}),
+    "RULE-002": Probe(
+        "a payment method with a new customer",
+        {**CONFIRMED, "customer": {"email": "ada@example.com"}},
+    ),
+    "RULE-003": Probe("tax_id without a billing address", with_(tax_id="DE123456789")),
+    "RULE-004": Probe(
+        "six custom fields",
+        with_(
+            custom_fields=[
+                {"key": f"f{i}", "label": f"Field {i}", "field_type": "text"} for i in range(6)
+            ]
+        ),
+    ),
+    "RULE-005": Probe(
+        "discount_code and discount_codes", with_(discount_code="A", discount_codes=["B"])
+    ),
+    "RULE-006": Probe(
+        "a product that does not exist",
+        {"product_cart": [{"product_id": "pdt_does_not_exist", "quantity": 1}]},
+    ),
+    "RULE-007": Probe(
+        "quantity 0", {"product_cart": [{"product_id": IDS["product"], "quantity": 0}]}
+    ),
+    "RULE-008": Probe(
+        "a trial of 10001 days", with_(subscription_data={"trial_period_days": 10001})
+    ),
+    "RULE-009": Probe(
+        "a dropdown without options",
+        with_(custom_fields=[{"key": "size", "label": "Size", "field_type": "dropdown"}]),
+    ),
+    "RULE-010": Probe(
+        "a non-https font URL",
+        with_(customization={"theme_config": {"font_primary_url": "http://fonts.example/a.woff"}}),
+    ),
+    "RULE-011": Probe(
+        "a required phone number that cannot be collected",
+        with_(feature_flags={"require_phone_number": True, "allow_phone_number_collection": False}),
+    ),
+    "RULE-012": Probe(
+        "confirm with a country-only address",
+        with_(
+            confirm=True,
+            customer={"customer_id": IDS["customer"]},
+            billing_address={"country": "US"},
+        ),
+    ),
+    "RULE-013": Probe("an empty cart", {"product_cart": []}),
+    "RULE-014": Probe(
+        "21 cart items",
+        {"product_cart": [{"product_id": IDS["product"], "quantity": 1}] * 21},
+    ),
+    "RULE-015": Probe(
+        "addons on a one-time product",
+        {
+            "product_cart": [
+                {
+                    "product_id": IDS["product"],
+                    "quantity": 1,
+                    "addons": [{"addon_id": IDS["addon"], "quantity": 1}],
+                }
+            ]
+        },
+    ),
+    "RULE-016": Probe(
+        "another customer's payment method",
+        {**CONFIRMED, "payment_method_id": IDS["other_payment_method"]},
+    ),
+    "ACC-006": Probe(
+        "an integer metadata value",
+        with_(metadata={"attempt": 1}),
+        broken=lambda response: response.status_code != 200,
+    ),
+    "RESP-005": Probe(
+        "the minimal request (sent twice: same session_id?)",
+        MINIMAL,
+        broken=lambda response: False,  # judged in main() from two answers
+    ),
+    "RESP-006": Probe(
+        "the minimal request: checkout_url",
+        MINIMAL,
+        broken=lambda response: not str(_url(response)).startswith("https://"),
+    ),
+    "CURL-001": Probe(
+        "a charge with a saved payment method: checkout_url",
+        CONFIRMED,
+        broken=lambda response: (
+            isinstance(_url(response), str) and _url(response) not in ("(absent)", "(no JSON)")
+        ),
+    ),
+    "CURL-002": Probe(
+        "a charge with a saved payment method: checkout_url present as null",
+        CONFIRMED,
+        broken=lambda response: _url(response) == "(absent)",
+    ),
+    "CURL-003": Probe(
+        "the minimal request: checkout_url",
+        MINIMAL,
+        broken=lambda response: (
+            not (isinstance(_url(response), str) and _url(response)) or _url(response) == "(absent)"
+        ),
+    ),
+    "CURL-004": Probe(
+        "a charge with a saved payment method: payment_id",
+        CONFIRMED,
+        broken=lambda response: not (_json(response) or {}).get("payment_id"),
+    ),
+    "ROB-002": Probe("a body that is JSON null (schema-invalid)", raw=b"null"),
+    "ROB-003": Probe(
+        "a schema-valid body with an integer metadata value: the refusal's body",
+        with_(metadata={"attempt": 1}),
+        broken=lambda response: 400 <= response.status_code < 500 and _no_documented_body(response),
+    ),
+    "ROB-004": Probe("a body of 3 MB", with_(x_padding="x" * 3_000_000)),
+    "ROB-005": Probe(
+        "DELETE /checkouts",
+        MINIMAL,
+        method="DELETE",
+        broken=lambda response: response.status_code not in (404, 405),
+    ),
+}
+
+
+def send(client: httpx.Client, url: str, probe: Probe) -> httpx.Response | str:
+    content = probe.raw if probe.raw is not None else json.dumps(probe.body).encode()
+    headers = {"Content-Type": "application/json", **probe.headers}
+    try:
+        return client.request(probe.method, url, content=content, headers=headers)
+    except httpx.LocalProtocolError as error:  # never left this process: proves nothing
+        raise RuntimeError(f"the probe could not be sent: {error}") from None
+    except httpx.HTTPError as error:
+        return f"no answer ({type(error).__name__})"
+
+
+def confirm(name: str, failed: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    started = start(name)
+    if started is None:
+        print(f"{name}: not installed (npm install --prefix bench)", file=sys.stderr)
+        return []
+    process, url = started
+    rows: list[tuple[str, str, bool]] = []
+    try:
+        with httpx.Client(timeout=10) as client:
+            for failure in failed:
+                requirement = failure["id"]
+                probe = PROBES.get(requirement)
+                if probe is None:
+                    rows.append((requirement, "no direct probe written for this row", False))
+                    continue
+                answer = send(client, url, probe)
+                if isinstance(answer, str):
+                    rows.append((requirement, f"{probe.what}: {answer}", True))
+                    continue
+                broken = probe.broken(answer)
+                if requirement == "RESP-005":
+                    again = send(client, url, probe)
+                    first = (_json(answer) or {}).get("session_id")
+                    second = (
+                        None if isinstance(again, str) else (_json(again) or {}).get("session_id")
+                    )
+                    broken = first is not None and first == second
+                shown = answer.text[:120].replace("\n", " ")
+                rows.append((requirement, f"{probe.what}: {answer.status_code} {shown}", broken))
+    finally:
+        process.terminate()
+        process.wait(10)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--peers", default="prism,steady")
+    args = parser.parse_args()
+    summaries = json.loads((ROOT / "bench/results/peers/summary.json").read_text("utf-8"))
+    missing = 0
+    for summary in summaries:
+        if summary["peer"] not in args.peers.split(",") or "failed" not in summary:
+            continue
+        print(f"== {summary['peer']} {summary['version']}")
+        for requirement, answer, broken in confirm(summary["peer"], summary["failed"]):
+            mark = "confirmed     " if broken else "NOT REPRODUCED"
+            missing += not broken
+            print(f"  {mark} {requirement:<9} {answer}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
