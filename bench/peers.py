@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 from _servers import KEY, ROOT, peer_version, start
 
+sys.path.insert(0, str(ROOT / "src"))
+
 OUT = ROOT / "bench" / "results" / "peers"
 PROFILE = ROOT / "fixtures" / "profiles" / "reference.yaml"
 
@@ -97,6 +99,7 @@ def run_peer(name: str, examples: int, seed: int) -> dict[str, Any]:
     summary["verdict"] = document["verdict"]
     summary["summary"] = document["summary"]
     summary["suite_errors"] = document["suite_errors"]
+    summary["statuses"] = {r["id"]: r["status"] for r in document["requirements"]}
     summary["failed"] = [
         {"id": r["id"], "level": r["level"], "reason": (r.get("reasons") or [""])[0]}
         for r in document["requirements"]
@@ -105,19 +108,46 @@ def run_peer(name: str, examples: int, seed: int) -> dict[str, Any]:
     return summary
 
 
+def _short(reason: str, limit: int = 90) -> str:
+    """`test-id: where: expected X, got Y` -> one table cell."""
+    text = reason.replace("|", "\\|").replace("\n", " ")
+    text = text.replace("status: expected a 4xx status (rejected), got", "accepted with").replace(
+        "status: expected status", "expected"
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def table(summaries: list[dict[str, Any]]) -> str:
-    lines = ["| peer | requirement | level | what the suite saw |", "|---|---|---|---|"]
+    """One row per requirement any peer fails, one column per peer (a cell: the first reason)."""
+    ran = [s for s in summaries if "failed" in s]
+    heads = [f"{s['peer'].capitalize()} {s['version']}" for s in ran]
+    lines = [
+        "| requirement | level | " + " | ".join(heads) + " |",
+        "|---|---|" + "---|" * len(heads),
+    ]
     for summary in summaries:
-        peer = f"{summary['peer']} {summary.get('version', '')}".strip()
-        if "skipped" in summary or "error" in summary:
-            lines.append(f"| {peer} | (no run) | | {summary.get('skipped') or summary['error']} |")
-            continue
-        if not summary["still_answering_after_the_run"]:
-            lines.append(f"| {peer} | (whole run) | | stopped answering during the run |")
-        for failure in summary["failed"]:
-            reason = failure["reason"].replace("|", "\\|").replace("\n", " ")[:160]
-            lines.append(f"| {peer} | {failure['id']} | {failure['level']} | {reason} |")
+        if "failed" not in summary:
+            why = summary.get("skipped") or summary.get("error", "no certificate")
+            lines.append(f"| (no run: {summary['peer']}) | | {why} |")
+        elif not summary["still_answering_after_the_run"]:
+            lines.append(f"| (whole run) | | {summary['peer']} stopped answering during the run |")
+    levels = {f["id"]: f["level"] for s in ran for f in s["failed"]}
+    catalog_order = [f["id"] for s in ran for f in s["failed"]]
+    order = sorted(dict.fromkeys(catalog_order), key=_catalog_position)
+    for requirement in order:
+        cells = []
+        for summary in ran:
+            found = next((f for f in summary["failed"] if f["id"] == requirement), None)
+            status = summary.get("statuses", {}).get(requirement, "passed")
+            cells.append(_short(found["reason"]) if found else status.replace("_", " "))
+        lines.append(f"| {requirement} | {levels[requirement]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _catalog_position(requirement: str) -> int:
+    from checkout_conformance.catalog import load_catalog
+
+    return load_catalog().ids.index(requirement)
 
 
 def main() -> int:
@@ -125,7 +155,14 @@ def main() -> int:
     parser.add_argument("--peers", default="prism,steady")
     parser.add_argument("--examples", type=int, default=150)
     parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument(
+        "--table-only", action="store_true", help="print the table of the last run, run nothing"
+    )
     args = parser.parse_args()
+    if args.table_only:
+        summaries = json.loads((OUT / "summary.json").read_text(encoding="utf-8"))
+        print(table(summaries))
+        return 0
     summaries = [run_peer(name, args.examples, args.seed) for name in args.peers.split(",")]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "summary.json").write_text(json.dumps(summaries, indent=2) + "\n", encoding="utf-8")

@@ -85,6 +85,7 @@ def _url(response: httpx.Response) -> Any:
     return body.get("checkout_url", "(absent)") if isinstance(body, dict) else "(no JSON)"
 
 
+# One probe per requirement; `"ID peer"` where that peer breaks it another way.
 PROBES: dict[str, Probe] = {
     "AUTH-001": Probe("no Authorization header", MINIMAL, headers={}),
     "AUTH-002": Probe(
@@ -141,6 +142,7 @@ PROBES: dict[str, Probe] = {
         raw=b"nul",
         broken=lambda response: response.status_code not in (400, 422),
     ),
+    "VAL-012 steady": Probe("a body that is JSON null", raw=b"null"),
     "VAL-014": Probe(
         "a cart item that is a string",
         {"product_cart": [IDS["product"]]},
@@ -296,7 +298,7 @@ def confirm(name: str, failed: list[dict[str, Any]]) -> list[tuple[str, str, boo
         with httpx.Client(timeout=10) as client:
             for failure in failed:
                 requirement = failure["id"]
-                probe = PROBES.get(requirement)
+                probe = PROBES.get(f"{requirement} {name}", PROBES.get(requirement))
                 if probe is None:
                     rows.append((requirement, "no direct probe written for this row", False))
                     continue

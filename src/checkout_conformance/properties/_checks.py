@@ -59,6 +59,12 @@ def _body(exchange: Exchange) -> str:
     return text if len(text) <= SHOWN_BODY else text[:SHOWN_BODY] + " …"
 
 
+def _fields_set(body: Any) -> str:
+    """What a generated valid body sets beyond the minimal request: where to look first."""
+    extra = sorted(set(body) - {"product_cart"}) if isinstance(body, dict) else []
+    return "fields set beyond product_cart: " + (", ".join(extra) or "none")
+
+
 def is_charge(body: Any) -> bool:
     return isinstance(body, dict) and body.get("payment_method_id") is not None
 
@@ -93,8 +99,8 @@ def _positive(exchange: Exchange, body: Any, contract: Contract) -> list[Verdict
         return [
             Verdict(
                 "ROB-003",
-                f"schema-valid request rejected with {status} without the documented JSON"
-                f" error body (string code and message); body: {_body(exchange)}",
+                f"schema-valid request ({_fields_set(body)}) rejected with {status} without the"
+                f" documented JSON error body (string code and message); body: {_body(exchange)}",
             )
         ]
     if not 200 <= status < 300:
