@@ -146,3 +146,27 @@ def test_429s_are_waited_out_and_reported_not_failed(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.output[-2000:]
     assert run.status("ACC-004") == "passed"
     assert run.certificate["run"]["rate_limit_retries"] >= 1
+
+
+def test_after_a_429_the_run_slows_to_the_rate_the_server_allows(tmp_path: Path) -> None:
+    """Unpaced against a mock profile, a per-second limit is hit once, then the run settles
+    below it (X-RateLimit-Limit over the window, at 80%) and finishes without another 429
+    storm; the certificate says where it settled."""
+    server, running = start_server("--variant", "per-second-rate-limit")
+    try:
+        run = run_suite(
+            tmp_path,
+            "suites/acceptance",
+            "-k",
+            "country or currency",
+            base_url=running.base_url,
+            api_key=TEST_KEY,
+        )
+    finally:
+        server.stop()
+    assert run.exit_code == 0, run.output[-2000:]
+    assert run.status("ACC-004") == "passed"
+    pace = run.certificate["run"]["pace"]
+    assert pace["max_rps"] is None
+    assert pace["settled_rps"] == 160  # 200 allowed a second, at 80%
+    assert 1 <= run.certificate["run"]["rate_limit_retries"] <= 5
