@@ -640,9 +640,9 @@ def _clamp_amounts(body: dict[str, Any], config: ServerConfig) -> None:
 
 def _no_3ds_override(request: Request, config: ServerConfig) -> Answer | None:
     if (_body(request) or {}).get("force_3ds") is True:
-        return json_answer(
-            request, 422, {"code": "INVALID_REQUEST_BODY", "message": "3DS override not allowed"}
-        )
+        # Refusing a valid value with the documented body is allowed (ROB-003's wording);
+        # refusing it with an undocumented one is not.
+        return json_answer(request, 422, {"error": "3DS override not allowed"})
     return None
 
 
@@ -1081,7 +1081,7 @@ MUTANTS = {
         _mutant(
             "rob-no-3ds-override",
             "ROB-003",
-            "force_3ds: true is refused",
+            "force_3ds: true is refused with an undocumented error body",
             before=_no_3ds_override,
             properties_only=True,
         ),
