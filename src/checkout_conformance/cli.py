@@ -143,8 +143,10 @@ def _cmd_selfcheck(args: argparse.Namespace) -> int:
     from .selfcheck import _run
 
     started = time.perf_counter()
-    outcomes = _run.run_all(jobs=args.jobs, examples=args.examples, seed=args.seed, names=args.only)
-    matrix = _run.kill_matrix(outcomes, args.examples, args.seed)
+    outcomes = _run.run_all(
+        jobs=args.jobs, examples=args.examples, seed=args.seed, names=args.only, full=args.full
+    )
+    matrix = _run.kill_matrix(outcomes, args.examples, args.seed, full=args.full)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(matrix, indent=2) + "\n", encoding="utf-8")
@@ -263,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--examples", type=int, default=150, help="property examples per run")
     selfcheck.add_argument("--seed", type=int, default=20261126, help="property seed for every run")
     selfcheck.add_argument("--only", nargs="+", metavar="NAME", help="only these mutants/variants")
+    selfcheck.add_argument(
+        "--full",
+        action="store_true",
+        help="run the whole suite against every mutant (default: the scenarios first, the whole"
+        " suite only for mutants they do not kill); lists every killing test",
+    )
     selfcheck.add_argument(
         "--out", default="reports/kill-matrix", help="report path without suffix"
     )

@@ -28,6 +28,8 @@ MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
 STORM_WAIT_S = 90.0
 PACE_MARGIN = 0.8  # run at 80% of the rate the server says it allows
 MIN_RATE = 0.5
+RECOVER_AFTER = 50  # answers in a row without a 429 before a guessed pace doubles back
+UNPACED_ABOVE = 1000.0  # a recovered pace this fast is no pace at all
 
 
 class TargetUnreachable(Exception):
@@ -51,13 +53,22 @@ class BudgetExhausted(Exception):
 class Pacer:
     """At most `rate` requests per second from this process (a simple spacing, no bursts).
 
-    `rate` starts at `--max-rps` (or unpaced) and only ever goes down, when the server says it
-    allows less (`slow_to`).
+    `rate` starts at `--max-rps` (or unpaced). After a 429 it goes down (`slow_to`): to a margin
+    below what the server's `X-RateLimit-*` figures allow, for the rest of the run; or, when the
+    server gives no figures, to half the observed rate, which doubles back towards the start
+    after `RECOVER_AFTER` answers in a row that were not 429 (so that a 429 now and then does
+    not slow a long run to a crawl, and a real limit is still found again).
     """
 
     rate: float | None
     _next: float = 0.0
     _recent: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=32))
+    _start: float | None = None
+    _from_figures: bool = False
+    _answers_since_slow: int = 0
+
+    def __post_init__(self) -> None:
+        self._start = self.rate
 
     def wait(self) -> None:
         now = time.monotonic()
@@ -77,14 +88,29 @@ class Pacer:
 
     def slow_to(self, allowed: float | None) -> None:
         """After a 429: pace at a margin below `allowed`, or at half the observed rate."""
+        self._answers_since_slow = 0
         if allowed is not None:
             wanted = allowed * PACE_MARGIN
+            self._from_figures = True
         else:
             observed = self.observed_rate()
             wanted = (observed / 2) if observed else (self.rate or 10.0) / 2
         wanted = max(wanted, MIN_RATE)
         if self.rate is None or wanted < self.rate:
             self.rate = wanted
+
+    def answered(self) -> None:
+        """An answer that was not a 429: a guessed slow-down is undone step by step."""
+        if self._from_figures or self.rate is None or self.rate == self._start:
+            return
+        self._answers_since_slow += 1
+        if self._answers_since_slow < RECOVER_AFTER:
+            return
+        self._answers_since_slow = 0
+        doubled = self.rate * 2
+        self.rate = None if self._start is None and doubled > UNPACED_ABOVE else doubled
+        if self._start is not None:
+            self.rate = min(doubled, self._start)
 
 
 def _seconds_from(value: str) -> float | None:
@@ -187,6 +213,7 @@ class Target:
             self.before_request()
             result = send(self.client, request, deadline_s=self.deadline_s)
             if result.status != 429:
+                self.pacer.answered()
                 self._consecutive_429 = 0
                 self._consecutive_429_wait = 0.0
                 break
