@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from checkout_conformance import _resources
 
 from .conftest import TEST_KEY, RunningServer, run_suite, start_server
+from .servers import rewrite_of_reference, serve_in_thread
 
 # The reference server's ids, in a profile that says it is production.
 LIVE_PROFILE = (
@@ -170,3 +172,33 @@ def test_after_a_429_the_run_slows_to_the_rate_the_server_allows(tmp_path: Path)
     assert pace["max_rps"] is None
     assert pace["settled_rps"] == 160  # 200 allowed a second, at 80%
     assert 1 <= run.certificate["run"]["rate_limit_retries"] <= 5
+
+
+def test_the_certificate_counts_every_request_the_server_received(tmp_path: Path) -> None:
+    """Requests by origin add up to what the server saw; a repeated generated request is judged
+    on its first answer instead of being sent again."""
+    received: list[str] = []
+    reference = rewrite_of_reference(lambda answer: None)
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            received.append(scope["method"])
+        await reference(scope, receive, send)
+
+    with serve_in_thread(counting) as url:
+        run = run_suite(
+            tmp_path,
+            "suites/response",
+            "suites/properties",
+            "--examples=20",
+            base_url=url,
+            api_key=TEST_KEY,
+        )
+    assert run.exit_code == 0, run.output[-2000:]
+    sent = run.certificate["run"]["requests"]
+    # One OPTIONS probe before the run is not a test's request.
+    assert sent["total"] == len(received) - 1 == sent["scenarios"] + sent["generated"]
+    assert sent["scenarios"] > 0 and sent["generated"] > 0
+    cases = run.certificate["run"]["generated_cases"]
+    assert cases["positive"] + cases["negative"] == sent["generated"] + cases["repeated"]
+    assert f"requests: {sent['total']} ({sent['scenarios']} scenarios" in run.output

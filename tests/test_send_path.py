@@ -10,7 +10,7 @@ import httpx
 
 from checkout_conformance.contract import load_contract
 from checkout_conformance.engine._http import Exchange, PreparedRequest
-from checkout_conformance.engine._target import Pacer, allowed_rate, retry_delay
+from checkout_conformance.engine._target import RECOVER_AFTER, Pacer, allowed_rate, retry_delay
 from checkout_conformance.properties import judge
 
 CONTRACT = load_contract()
@@ -62,6 +62,29 @@ def test_without_figures_the_pace_halves_what_was_observed() -> None:
     assert observed is not None and 50 < observed < 110
     pacer.slow_to(None)
     assert pacer.rate is not None and abs(pacer.rate - observed / 2) < 1
+
+
+def test_a_guessed_pace_doubles_back_after_answers_without_a_429() -> None:
+    """A 429 now and then must not slow a long run to a crawl; a server's figures stand."""
+    guessed = Pacer(rate=40)
+    guessed.slow_to(None)
+    assert guessed.rate is not None and guessed.rate <= 20
+    for _ in range(RECOVER_AFTER - 1):
+        guessed.answered()
+    assert guessed.rate <= 20
+    for _ in range(RECOVER_AFTER * 3):
+        guessed.answered()
+    assert guessed.rate == 40  # back at --max-rps, never above it
+    unpaced = Pacer(rate=None)
+    unpaced.slow_to(None)  # nothing observed yet: half of 10
+    for _ in range(RECOVER_AFTER * 20):
+        unpaced.answered()
+    assert unpaced.rate is None
+    told = Pacer(rate=None)
+    told.slow_to(50)
+    for _ in range(RECOVER_AFTER * 3):
+        told.answered()
+    assert told.rate == 40
 
 
 # -- the property checks, as the catalog words them ---------------------------------------------

@@ -122,6 +122,19 @@ def _requirement_entry(result: RequirementResult) -> dict[str, Any]:
     return entry
 
 
+def _requests(records: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Requests the run sent, by origin: scenario steps (and the preconditions they ran first),
+    generated cases, and the retries after a 429 (counted in their origin too)."""
+    by_kind = {"scenarios": "scenario", "generated": "property"}
+    counts = {
+        origin: sum(int(r.get("requests", 0)) for r in records if r.get("kind") == kind)
+        for origin, kind in by_kind.items()
+    }
+    counts["retries_after_429"] = sum(int(r.get("rate_limited", 0)) for r in records)
+    counts["total"] = sum(int(r.get("requests", 0)) for r in records)
+    return counts
+
+
 def _pace(records: list[Mapping[str, Any]], max_rps: float | None) -> dict[str, float | None]:
     """The pace the run started at and the slowest it settled at after 429s (requests/s)."""
     paces = [float(r["pace"]) for r in records if r.get("pace") is not None]
@@ -177,9 +190,10 @@ def build(
             "tests": len(records),
             "rate_limit_retries": sum(int(r.get("rate_limited", 0)) for r in records),
             "pace": _pace(records, run.max_rps),
+            "requests": _requests(records),
             "generated_cases": {
                 kind: sum(r.get("generated", {}).get(kind, 0) for r in records)
-                for kind in ("positive", "negative", "charged")
+                for kind in ("positive", "negative", "charged", "repeated")
             },
         },
         "summary": counts(results),
@@ -221,6 +235,9 @@ def markdown(certificate: Mapping[str, Any]) -> str:
         + (f", commit `{suite['git_commit'][:12]}`" if suite["git_commit"] else ""),
         f"- Run: {run['started']} to {run['finished']}, {run['tests']} tests, seed {run['seed']}"
         + (", `--fail-on-should`" if run["fail_on_should"] else ""),
+        f"- Requests: {run['requests']['total']} ({run['requests']['scenarios']} from scenarios,"
+        f" {run['requests']['generated']} generated cases,"
+        f" {run['requests']['retries_after_429']} of them retries after a 429)",
         *(
             [
                 f"- Rate limits: {run['rate_limit_retries']} answers were 429 and waited out;"

@@ -137,7 +137,7 @@ class ScenarioItem(pytest.Item):
         self.stash[RECORD_KEY] = record
         _allure.label(self, library.catalog, state.settings.catalog_url)
         target = state.target()
-        waits_before = target.rate_limited
+        waits_before, sent_before = target.rate_limited, target.sent
         try:
             problem = self.precondition_problem(state)
             if problem is not None:
@@ -158,6 +158,7 @@ class ScenarioItem(pytest.Item):
             raise ScenarioError(f"{self.scenario.location}: {error}") from None
         finally:
             record["rate_limited"] = target.rate_limited - waits_before
+            record["requests"] = target.sent - sent_before
         run = self.run
         assert run is not None
         _allure.attach_run(self, run, target.redactor)

@@ -291,6 +291,11 @@ class SessionReporter:
                 f"  {level:<6} {row['passed']:>3}/{row['total']:<3} passed, {row['failed']} failed,"
                 f" {row['not_tested']} not tested"
             )
+        sent = document["run"]["requests"]
+        write(
+            f"  requests: {sent['total']} ({sent['scenarios']} scenarios, {sent['generated']}"
+            f" generated; {sent['retries_after_429']} retries after a 429)"
+        )
         for requirement in document["requirements"]:
             if requirement["status"] != "failed":
                 continue

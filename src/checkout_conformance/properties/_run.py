@@ -18,13 +18,14 @@ import pytest
 from .. import __version__, _resources
 from ..catalog import Catalog
 from ..contract import Contract
-from ..engine._http import PreparedRequest, curl_line
+from ..engine._http import Exchange, PreparedRequest, curl_line
 from ..engine._target import BudgetExhausted, Target
 from ._checks import REQUEST_SCHEMA, Verdict, is_charge, judge
 from ._generation import active
 from ._mapping import business_valid, real_ids
 
 DROPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept"})
+MAX_KEPT_ANSWER_BYTES = 64 * 1024  # larger answers are not kept for repeats (memory)
 
 
 @functools.cache
@@ -78,6 +79,13 @@ def prepared_request(case: Any, target: Target) -> PreparedRequest:
     return PreparedRequest(str(kwargs["method"]).upper(), url, headers, body)
 
 
+class _Answers(dict[tuple[Any, ...], Exchange]):
+    """First answers by request; a short repr, since Hypothesis prints the test's arguments."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} answers kept>"
+
+
 @dataclass
 class PropertyRun:
     """Sends generated cases to the target and records what each requirement made of them."""
@@ -90,10 +98,16 @@ class PropertyRun:
     charged_cases: int = 0
     positive_cases: int = 0
     negative_cases: int = 0
-    _limits: dict[str, Contract] = field(default_factory=dict)
+    repeated_cases: int = 0
+    _limits: dict[str, Contract] = field(default_factory=dict, repr=False)
+    # Answers by request: schemathesis' coverage phase yields some requests more than once, and
+    # Hypothesis replays a failing example. A repeat is judged on the first answer (as a server
+    # that answers the same request the same way would answer it) instead of being sent again.
+    _answers: _Answers = field(default_factory=_Answers)
 
     def __post_init__(self) -> None:
         self._waits_at_start = self.target.rate_limited
+        self._sent_at_start = self.target.sent
         # A requirement enters the record only once its check applied to a case (the catalog's
         # rule for conditional checks): CURL-001 needs an accepted charge, RULE-005 a case that
         # breaks that limit alone. The others are judged by the scenarios.
@@ -135,18 +149,22 @@ class PropertyRun:
             "positive": self.positive_cases,
             "negative": self.negative_cases,
             "charged": self.charged_cases,
+            "repeated": self.repeated_cases,
         }
 
     def check(self, case: Any) -> None:
         positive = case.meta is not None and case.meta.generation.mode.is_positive
         self._map(case, positive)
         request = prepared_request(case, self.target)
-        try:
-            exchange = self.target.exchange(request)
-        except BudgetExhausted as exhausted:
-            pytest.skip(f"not tested: {exhausted}")
-        finally:
-            self.record["rate_limited"] = self.target.rate_limited - self._waits_at_start
+        key = (request.method, request.url, tuple(request.headers), request.body, positive)
+        exchange = self._answers.get(key)
+        if exchange is None:
+            exchange = self._send(request)
+            if len(exchange.body) <= MAX_KEPT_ANSWER_BYTES:
+                self._answers[key] = exchange
+        else:
+            self.repeated_cases += 1
+            self.record["generated"]["repeated"] = self.repeated_cases
         body = case.body if isinstance(case.body, dict | list | str | int | float | bool) else None
         verdicts = judge(
             exchange,
@@ -162,6 +180,15 @@ class PropertyRun:
         failures = [v for v in verdicts if v.problem is not None]
         if failures:
             self._fail(failures, exchange)
+
+    def _send(self, request: PreparedRequest) -> Exchange:
+        try:
+            return self.target.exchange(request)
+        except BudgetExhausted as exhausted:
+            pytest.skip(f"not tested: {exhausted}")
+        finally:
+            self.record["rate_limited"] = self.target.rate_limited - self._waits_at_start
+            self.record["requests"] = self.target.sent - self._sent_at_start
 
     def _fail(self, failures: list[Verdict], exchange: Any) -> None:
         rank = {"MUST": 0, "SHOULD": 1, "MAY": 2}

@@ -139,7 +139,7 @@ def _failed(certificate: dict[str, Any]) -> list[str]:
 
 
 def run_one(
-    kind: Kind, name: str, workdir: Path, examples: int, seed: int, full: bool = False
+    kind: Kind, name: str, workdir: Path, examples: int, seed: int, *, full: bool = False
 ) -> Outcome:
     """Run the suite against one target and judge the outcome.
 
@@ -209,6 +209,7 @@ def run_one(
 
 
 def run_all(
+    *,
     jobs: int = 2,
     examples: int = 150,
     seed: int = DEFAULT_SEED,
@@ -226,7 +227,9 @@ def run_all(
     directory.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(
-            pool.map(lambda pair: run_one(pair[0], pair[1], directory, examples, seed, full), plan)
+            pool.map(
+                lambda pair: run_one(pair[0], pair[1], directory, examples, seed, full=full), plan
+            )
         )
 
 
