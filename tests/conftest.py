@@ -103,3 +103,11 @@ def run_suite(
         check=False,
     )
     return SuiteRun(result.returncode, result.stdout + result.stderr, certificate)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "e2e: runs the conformance suite as a child pytest (seconds each); deselect with"
+        ' -m "not e2e" for a quick loop',
+    )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from checkout_conformance import _resources
 from checkout_conformance.catalog import load_catalog
 from checkout_conformance.contract import load_contract
@@ -45,6 +47,7 @@ def test_no_test_names_an_unknown_requirement() -> None:
     assert set(JUDGED) <= known
 
 
+@pytest.mark.e2e
 def test_the_reference_server_is_conformant_even_when_strict(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "-q", "--fail-on-should", "-p", "no:randomly")
     assert run.exit_code == 0, run.output[-3000:]

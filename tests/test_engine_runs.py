@@ -35,6 +35,7 @@ GOOD_FILE = """\
 
 
 # -- the default run --------------------------------------------------------------------------
+@pytest.mark.e2e
 def test_plain_pytest_runs_the_suite_against_the_embedded_server(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "-q")
     assert run.exit_code == 0, run.output
@@ -45,6 +46,7 @@ def test_plain_pytest_runs_the_suite_against_the_embedded_server(tmp_path: Path)
     assert run.status("CURL-001") == "passed"
 
 
+@pytest.mark.e2e
 def test_report_header_shows_the_effective_settings(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "--co", "--request-timeout=3", "--fail-on-should")
     assert "target embedded reference server" in run.output
@@ -54,6 +56,7 @@ def test_report_header_shows_the_effective_settings(tmp_path: Path) -> None:
 
 
 # -- errors a person can act on ---------------------------------------------------------------
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("text", "where", "message"),
     [
@@ -107,6 +110,7 @@ def test_a_bad_scenario_file_fails_alone_with_file_and_line(
     assert run.certificate["suite_errors"]
 
 
+@pytest.mark.e2e
 def test_missing_key_for_a_remote_target_is_a_usage_error(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "-q", base_url="http://127.0.0.1:9")
     assert run.exit_code == 4
@@ -114,6 +118,7 @@ def test_missing_key_for_a_remote_target_is_a_usage_error(tmp_path: Path) -> Non
     assert "Traceback" not in run.output
 
 
+@pytest.mark.e2e
 def test_a_bad_profile_names_file_and_line(tmp_path: Path) -> None:
     profile = tmp_path / "profile.yaml"
     profile.write_text("name: x\nkind: mock\ndata:\n  one_time_product_id: 42\n")
@@ -122,6 +127,7 @@ def test_a_bad_profile_names_file_and_line(tmp_path: Path) -> None:
     assert "profile.yaml:4: data.one_time_product_id: 42 is not of type 'string'" in run.output
 
 
+@pytest.mark.e2e
 def test_an_unreachable_target_is_one_session_error(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "-q", base_url="http://127.0.0.1:9", api_key=TEST_KEY)
     assert run.exit_code == 3, run.output
@@ -143,6 +149,7 @@ def checkout_url_despite_payment_method(answer: Answer) -> None:
         )
 
 
+@pytest.mark.e2e
 def test_a_should_failure_warns_and_exits_0_unless_strict(tmp_path: Path) -> None:
     with serve_in_thread(rewrite_of_reference(forbid_instead_of_unauthorized)) as url:
         run = run_suite(tmp_path, "suites/auth", base_url=url, api_key=TEST_KEY)
@@ -161,6 +168,7 @@ def test_a_should_failure_warns_and_exits_0_unless_strict(tmp_path: Path) -> Non
     assert "FAILED  AUTH-006 (SHOULD)" in strict.output
 
 
+@pytest.mark.e2e
 def test_a_must_failure_shows_expected_actual_exchange_and_curl(tmp_path: Path) -> None:
     with serve_in_thread(rewrite_of_reference(checkout_url_despite_payment_method)) as url:
         run = run_suite(tmp_path, "suites/checkout_url", base_url=url, api_key=TEST_KEY)
@@ -183,6 +191,7 @@ def test_a_must_failure_shows_expected_actual_exchange_and_curl(tmp_path: Path) 
     assert "expected not a string" in failure["reasons"][0]
 
 
+@pytest.mark.e2e
 def test_a_profile_without_optional_ids_gives_not_tested_never_failed(tmp_path: Path) -> None:
     profile = tmp_path / "bare.yaml"
     profile.write_text(
@@ -195,6 +204,7 @@ def test_a_profile_without_optional_ids_gives_not_tested_never_failed(tmp_path: 
     assert run.certificate["verdict"] == "incomplete"
 
 
+@pytest.mark.e2e
 def test_selection_with_k_or_m_is_a_partial_run(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "-q", "-m", "must")
     assert run.exit_code == 0
@@ -203,6 +213,7 @@ def test_selection_with_k_or_m_is_a_partial_run(tmp_path: Path) -> None:
 
 
 # -- xdist --------------------------------------------------------------------------------------
+@pytest.mark.e2e
 def test_xdist_gives_the_same_results_and_one_certificate(tmp_path: Path) -> None:
     serial = run_suite(tmp_path / "serial", "-q")
     parallel = run_suite(tmp_path / "parallel", "-q", "-n", "2")
@@ -218,6 +229,7 @@ def test_xdist_gives_the_same_results_and_one_certificate(tmp_path: Path) -> Non
 
 
 # -- plugins side by side ---------------------------------------------------------------------
+@pytest.mark.e2e
 def test_the_plugin_coexists_with_common_plugins(tmp_path: Path) -> None:
     run = run_suite(
         tmp_path,
@@ -250,6 +262,7 @@ def test_the_plugin_coexists_with_common_plugins(tmp_path: Path) -> None:
 
 
 # -- secrets ------------------------------------------------------------------------------------
+@pytest.mark.e2e
 def test_a_canary_key_never_reaches_any_artifact(tmp_path: Path) -> None:
     canary = "sk_live_CANARY_8f3k2j5h7g/+="
     from checkout_conformance.redact import encoded_forms
@@ -285,6 +298,7 @@ def test_a_canary_key_never_reaches_any_artifact(tmp_path: Path) -> None:
     assert certificate["verdict"] == "non-conformant"
 
 
+@pytest.mark.e2e
 def test_expectations_see_captured_values_and_variables(tmp_path: Path) -> None:
     """`not_equals: ${captured.first_id}` compares with the captured id, not with the text."""
 
@@ -299,6 +313,7 @@ def test_expectations_see_captured_values_and_variables(tmp_path: Path) -> None:
 
 
 # -- exact attribution: preconditions ---------------------------------------------------------
+@pytest.mark.e2e
 def test_a_broken_base_request_fails_its_requirement_and_leaves_dependants_not_tested(
     tmp_path: Path,
 ) -> None:
@@ -322,6 +337,7 @@ def test_a_broken_base_request_fails_its_requirement_and_leaves_dependants_not_t
         assert all("got 201" in r for r in reasons), reasons
 
 
+@pytest.mark.e2e
 def test_a_precondition_runs_once_whichever_case_runs_first(tmp_path: Path) -> None:
     requests: list[str] = []
 
@@ -357,6 +373,7 @@ def test_a_precondition_runs_once_whichever_case_runs_first(tmp_path: Path) -> N
     assert run.status("ACC-001") == "passed" and run.status("ACC-004") == "passed"
 
 
+@pytest.mark.e2e
 def test_a_precondition_that_names_nothing_is_a_suite_error(tmp_path: Path) -> None:
     files = {
         "a.yaml": """\

@@ -193,6 +193,7 @@ CASES: dict[str, tuple[Behaviour, str]] = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_hostile_server_ends_in_a_clear_failure_quickly_without_leaks(
     tmp_path: Path, name: str
@@ -222,6 +223,7 @@ def test_a_hostile_server_ends_in_a_clear_failure_quickly_without_leaks(
         assert any(expected in reason for reason in reasons), reasons
 
 
+@pytest.mark.e2e
 def test_a_429_storm_is_one_session_error_naming_the_option(tmp_path: Path) -> None:
     with hostile_server(rate_limits_everything) as port:
         run = run_suite(tmp_path, *FEW_TESTS, base_url=f"http://127.0.0.1:{port}", api_key=CANARY)
@@ -230,6 +232,7 @@ def test_a_429_storm_is_one_session_error_naming_the_option(tmp_path: Path) -> N
     assert "--max-rps" in run.output
 
 
+@pytest.mark.e2e
 def test_a_huge_body_to_generated_requests_is_cut_at_the_cap(tmp_path: Path) -> None:
     """The property tests read at most 1 MiB of a 50 MB answer, and end in bounded time."""
     started = time.monotonic()
@@ -250,6 +253,7 @@ def test_a_huge_body_to_generated_requests_is_cut_at_the_cap(tmp_path: Path) -> 
     assert scan([tmp_path], CANARY) == []
 
 
+@pytest.mark.e2e
 def test_a_429_storm_that_starts_during_the_property_tests_ends_the_run(tmp_path: Path) -> None:
     from .conftest import TEST_KEY
     from .servers import Answer, rewrite_of_reference, serve_in_thread
@@ -274,6 +278,7 @@ def test_a_429_storm_that_starts_during_the_property_tests_ends_the_run(tmp_path
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.e2e
 def test_tls_against_a_plain_server_is_one_session_error(tmp_path: Path) -> None:
     with hostile_server(html_500) as port:
         run = run_suite(tmp_path, *FEW_TESTS, base_url=f"https://127.0.0.1:{port}", api_key=CANARY)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from checkout_conformance.profile import reference_profile
 from checkout_conformance.properties._mapping import business_valid, real_ids
 
@@ -26,6 +28,7 @@ def checkout_url_leak_on_a_combination(answer: Answer) -> None:
         answer.body["checkout_url"] = "https://checkout.example/leak"
 
 
+@pytest.mark.e2e
 def test_a_combination_only_fault_is_found_and_replayed_with_its_seed(tmp_path: Path) -> None:
     with serve_in_thread(rewrite_of_reference(checkout_url_leak_on_a_combination)) as url:
         runs = [

@@ -36,6 +36,7 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
     )
 
 
+@pytest.mark.e2e
 def test_certificate_content(smoke_run: SuiteRun) -> None:
     certificate = smoke_run.certificate
     assert certificates.schema_errors(certificate) == []
@@ -57,6 +58,7 @@ def test_certificate_content(smoke_run: SuiteRun) -> None:
     assert all(test["outcome"] == "passed" for test in curl["tests"])
 
 
+@pytest.mark.e2e
 def test_markdown_and_badge_are_written_beside_the_certificate(smoke_run: SuiteRun) -> None:
     markdown_path, badge_path = certificates.companion_paths(smoke_run.certificate_path)
     markdown = markdown_path.read_text()
@@ -81,12 +83,14 @@ def verify_cli(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.e2e
 def test_verify_accepts_a_fresh_certificate(smoke_run: SuiteRun) -> None:
     result = verify_cli(smoke_run.certificate_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verified - incomplete for 127.0.0.1" in result.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("tamper", "message"),
     [
@@ -127,6 +131,7 @@ def test_verify_of_a_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.e2e
 def test_allure_results_carry_labels_links_and_unique_history(smoke_run: SuiteRun) -> None:
     allure = smoke_run.certificate_path.parent / "allure"
     results = [json.loads(path.read_text()) for path in allure.glob("*-result.json")]
@@ -158,6 +163,7 @@ def test_allure_results_carry_labels_links_and_unique_history(smoke_run: SuiteRu
     ]
 
 
+@pytest.mark.e2e
 def test_junit_carries_requirement_ids(smoke_run: SuiteRun) -> None:
     tree = ET.parse(smoke_run.certificate_path.parent / "junit.xml")
     case = next(c for c in tree.iter("testcase") if c.get("name") == "curl-minimal-confirmed")
@@ -165,6 +171,7 @@ def test_junit_carries_requirement_ids(smoke_run: SuiteRun) -> None:
     assert ("requirement", "CURL-001") in properties and ("requirement", "CURL-002") in properties
 
 
+@pytest.mark.e2e
 def test_allure_categories_match_what_failures_say(tmp_path: Path) -> None:
     def leak(answer: Answer) -> None:
         if isinstance(answer.body, dict) and "session_id" in answer.body:
@@ -195,6 +202,7 @@ def test_allure_categories_match_what_failures_say(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 @pytest.mark.skipif(
     not (ROOT / "tools" / "allure" / "node_modules" / ".bin" / "allure").exists()
@@ -244,6 +252,7 @@ def test_the_single_file_html_report_renders_every_test(
     assert "target.host 127.0.0.1" in text
 
 
+@pytest.mark.e2e
 def test_catalog_levels_in_the_certificate_come_from_the_catalog(smoke_run: SuiteRun) -> None:
     catalog = load_catalog()
     for requirement in smoke_run.certificate["requirements"]:

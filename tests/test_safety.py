@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from checkout_conformance import _resources
 
 from .conftest import TEST_KEY, RunningServer, run_suite, start_server
@@ -19,6 +21,7 @@ LIVE_PROFILE = (
 )
 
 
+@pytest.mark.e2e
 def test_the_live_host_is_refused_before_any_request(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "-q", base_url="https://live.dodopayments.com", api_key=TEST_KEY)
     assert run.exit_code == 4
@@ -29,6 +32,7 @@ def test_the_live_host_is_refused_before_any_request(tmp_path: Path) -> None:
     assert not run.certificate_path.exists()
 
 
+@pytest.mark.e2e
 def test_a_live_profile_is_refused_too(tmp_path: Path, reference_server: RunningServer) -> None:
     profile = tmp_path / "live.yaml"
     profile.write_text(LIVE_PROFILE)
@@ -43,6 +47,7 @@ def test_a_live_profile_is_refused_too(tmp_path: Path, reference_server: Running
     assert "profile 'production' of kind live" in run.output
 
 
+@pytest.mark.e2e
 def test_allow_live_still_skips_charges_unless_allowed(
     tmp_path: Path, reference_server: RunningServer
 ) -> None:
@@ -80,6 +85,7 @@ def test_allow_live_still_skips_charges_unless_allowed(
     }
 
 
+@pytest.mark.e2e
 def test_max_rps_paces_requests(tmp_path: Path, reference_server: RunningServer) -> None:
     started = time.monotonic()
     run = run_suite(
@@ -99,6 +105,7 @@ def test_max_rps_paces_requests(tmp_path: Path, reference_server: RunningServer)
     assert "pace: 10 requests/s" in run.output
 
 
+@pytest.mark.e2e
 def test_a_sandbox_profile_is_paced_by_default(
     tmp_path: Path, reference_server: RunningServer
 ) -> None:
@@ -116,6 +123,7 @@ def test_a_sandbox_profile_is_paced_by_default(
     assert "pace: 20 requests/s" in run.output
 
 
+@pytest.mark.e2e
 def test_the_request_budget_stops_sending_and_says_so(
     tmp_path: Path, reference_server: RunningServer
 ) -> None:
@@ -132,6 +140,7 @@ def test_the_request_budget_stops_sending_and_says_so(
     assert run.certificate["verdict"] == "incomplete"
 
 
+@pytest.mark.e2e
 def test_429s_are_waited_out_and_reported_not_failed(tmp_path: Path) -> None:
     server, running = start_server("--variant", "occasional-429")
     try:
@@ -150,6 +159,7 @@ def test_429s_are_waited_out_and_reported_not_failed(tmp_path: Path) -> None:
     assert run.certificate["run"]["rate_limit_retries"] >= 1
 
 
+@pytest.mark.e2e
 def test_after_a_429_the_run_slows_to_the_rate_the_server_allows(tmp_path: Path) -> None:
     """Unpaced against a mock profile, a per-second limit is hit once, then the run settles
     below it (X-RateLimit-Limit over the window, at 80%) and finishes without another 429
@@ -174,6 +184,7 @@ def test_after_a_429_the_run_slows_to_the_rate_the_server_allows(tmp_path: Path)
     assert 1 <= run.certificate["run"]["rate_limit_retries"] <= 5
 
 
+@pytest.mark.e2e
 def test_the_certificate_counts_every_request_the_server_received(tmp_path: Path) -> None:
     """Requests by origin add up to what the server saw; a repeated generated request is judged
     on its first answer instead of being sent again."""

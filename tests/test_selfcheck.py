@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from checkout_conformance.catalog import load_catalog
 from checkout_conformance.selfcheck import MUTANTS, VARIANTS
 from checkout_conformance.selfcheck._run import run_all
@@ -28,6 +30,7 @@ def test_the_catalog_breaks_every_must_and_should_requirement() -> None:
     )
 
 
+@pytest.mark.e2e
 def test_every_mutant_is_killed_every_variant_tolerated_and_the_reference_conformant(
     tmp_path: Path,
 ) -> None:
