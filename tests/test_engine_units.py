@@ -218,3 +218,27 @@ def test_curl_reads_the_key_from_the_environment() -> None:
 
 def test_a_secret_never_shows_in_its_repr() -> None:
     assert "abc123" not in repr(Secret("abc123")) + str(Secret("abc123"))
+
+
+def test_a_misspelled_key_gets_a_suggestion_and_the_schema_named(tmp_path: Any) -> None:
+    from checkout_conformance import _resources
+    from checkout_conformance._yamlfile import DataFileError
+    from checkout_conformance.profile import Profile
+
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: x\nkind: mock\ndata:\n  one_time_product: pdt_1\n")
+    with pytest.raises(DataFileError) as caught:
+        Profile.load(profile)
+    assert "'one_time_product': did you mean 'one_time_product_id'?" in str(caught.value)
+    assert ":3:" in str(caught.value)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "scenarios:\n  - id: x\n    title: t\n    requirements: [AUTH-001]\n"
+        "    request: {bodyy: minimal}\n    expect: {status: 200}\n"
+    )
+    from checkout_conformance._yamlfile import load_yaml, validate_document
+
+    with pytest.raises(DataFileError) as caught:
+        validate_document(scenario, load_yaml(scenario), _resources.SCENARIO_SCHEMA_PATH)
+    assert "'bodyy': did you mean 'body'?" in str(caught.value)
+    assert "scenario.schema.json" in str(caught.value)

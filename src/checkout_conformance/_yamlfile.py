@@ -7,6 +7,7 @@ the line of each of its entries, and schema errors are turned into `file:line: w
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -129,11 +130,41 @@ def line_at(document: Any, location: Iterable[str | int]) -> int | None:
     return line
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def _suggestions(error: jsonschema.ValidationError) -> str:
+    """`'bodyy': did you mean 'body'?` for each unexpected key with a close allowed one."""
+    allowed = (
+        list((error.schema or {}).get("properties", {})) if isinstance(error.schema, dict) else []
+    )
+    unexpected = (
+        [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
+    )
+    hints = []
+    for key in unexpected:
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{key!r}: did you mean {close[0]!r}?")
+    return " ".join(hints)
+
+
+def _describe(error: jsonschema.ValidationError, schema_path: Path | None = None) -> str:
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     where = where.lstrip(".") or "(top level)"
     if error.validator == "additionalProperties":
-        return f"{where}: {error.message} (check the spelling; allowed keys are in the schema)"
+        hint = _suggestions(error)
+        schema = f" in {schema_path.name}" if schema_path else ""
+        return (
+            f"{where}: {error.message}"
+            + (f"; {hint}" if hint else "")
+            + f" (check the spelling; the allowed keys are in the schema{schema})"
+        )
+    if error.validator == "required" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        unexpected = [str(k) for k in error.instance if k not in allowed]
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        for missing in (str(k) for k in required if k not in error.instance):
+            close = difflib.get_close_matches(missing, unexpected, n=1, cutoff=0.6)
+            if close:
+                return f"{where}: {close[0]!r}: did you mean {missing!r}? ({error.message})"
     if error.validator in ("oneOf", "anyOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)
         return f"{where}: {best.message}"
@@ -147,4 +178,6 @@ def validate_document(path: Path, document: Any, schema_path: Path) -> None:
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = jsonschema.exceptions.best_match(errors)
-        raise DataFileError(path, line_at(document, error.absolute_path), _describe(error))
+        raise DataFileError(
+            path, line_at(document, error.absolute_path), _describe(error, schema_path)
+        )
