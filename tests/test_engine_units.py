@@ -242,3 +242,18 @@ def test_a_misspelled_key_gets_a_suggestion_and_the_schema_named(tmp_path: Any) 
         validate_document(scenario, load_yaml(scenario), _resources.SCENARIO_SCHEMA_PATH)
     assert "'bodyy': did you mean 'body'?" in str(caught.value)
     assert "scenario.schema.json" in str(caught.value)
+
+
+def test_a_misspelled_mutant_variant_or_selfcheck_name_gets_a_suggestion() -> None:
+    import subprocess
+    import sys
+
+    for args in (["serve", "--variant", "403-for-40"], ["selfcheck", "--only", "refrence"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "checkout_conformance", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 2, result
+        assert "did you mean" in result.stderr and "Traceback" not in result.stderr

@@ -47,9 +47,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from .selfcheck import MUTANTS, VARIANTS, Rewrite
 
         if args.variant and args.variant not in VARIANTS:
-            raise UsageError(f"unknown --variant {args.variant!r}; known: {', '.join(VARIANTS)}")
+            raise UsageError(_unknown("--variant", args.variant, list(VARIANTS)))
         if args.mutant and args.mutant not in MUTANTS:
-            raise UsageError(f"unknown --mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
+            raise UsageError(_unknown("--mutant", args.mutant, list(MUTANTS)))
         if args.variant:
             variant = VARIANTS[args.variant]
             app = Rewrite(after=variant.after, before=variant.before, config=app.config)
@@ -137,11 +137,24 @@ def _cmd_certificate_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unknown(option: str, name: str, known: list[str]) -> str:
+    """`unknown --mutant 'x'; did you mean 'y'?`, then every known name."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {option} {name!r}{hint} (known: {', '.join(known)})"
+
+
 def _cmd_selfcheck(args: argparse.Namespace) -> int:
     import json
 
-    from .selfcheck import _run
+    from .selfcheck import MUTANTS, VARIANTS, _run
 
+    known = ["reference", *VARIANTS, *MUTANTS]
+    for name in args.only or []:
+        if name not in known:
+            raise UsageError(_unknown("--only", name, known))
     started = time.perf_counter()
     outcomes = _run.run_all(
         jobs=args.jobs, examples=args.examples, seed=args.seed, names=args.only, full=args.full
