@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, TEST_KEY, run_suite
+from .conftest import ROOT, TEST_KEY, RunningServer, run_suite
 from .servers import Answer, rewrite_of_reference, serve_in_thread
 
 PLUGIN_ARGS = ("-c", str(ROOT / "pyproject.toml"), "-p", "checkout_conformance.engine.plugin")
@@ -134,6 +134,21 @@ def test_an_unreachable_target_is_one_session_error(tmp_path: Path) -> None:
     assert run.output.count("target unreachable") == 1
     assert "Connection refused" in run.output or "ConnectError" in run.output
     assert "failed" not in run.output.splitlines()[-1]
+
+
+@pytest.mark.e2e
+def test_a_refused_key_is_one_session_error_not_a_flood_of_failures(
+    tmp_path: Path, reference_server: RunningServer
+) -> None:
+    """A wrong or expired key against a correct server blames the key, once, before any test."""
+    wrong = "sk_test_wrong_key_0123456789abcdef"
+    run = run_suite(tmp_path, "-q", base_url=reference_server.base_url, api_key=wrong)
+    assert run.exit_code == 3, run.output[-2000:]
+    assert run.output.count("API key in $DODO_PAYMENTS_API_KEY was refused") == 1
+    assert "got 401" in run.output
+    assert wrong not in run.output
+    assert "failed" not in run.output.splitlines()[-1]
+    assert len(run.output.splitlines()) < 40
 
 
 # -- verdicts and exit status -----------------------------------------------------------------

@@ -25,7 +25,7 @@ from ._expand import Case, expand
 from ._model import ExpectationGroups, Library, Scenario, load_scenario_file
 from ._runner import CaseRun, LiveChargeRefused, run_case
 from ._settings import Settings
-from ._target import BudgetExhausted, Target, TargetUnreachable
+from ._target import BudgetExhausted, KeyRefused, Target, TargetUnreachable
 from ._template import MissingProfileValue
 
 STATE_KEY = pytest.StashKey["SessionState"]()
@@ -96,10 +96,14 @@ class SessionState:
                     max_requests=budget // workers if budget else None,
                 )
                 target.probe()
+                target.check_key()
             except TargetUnreachable as exc:
                 pytest.exit(
                     f"checkout-conformance: target unreachable: {exc}", EXIT_TARGET_UNREACHABLE
                 )
+            except KeyRefused as exc:
+                target.close()
+                pytest.exit(f"checkout-conformance: {exc}", EXIT_TARGET_UNREACHABLE)
             self._target = target
         return self._target
 

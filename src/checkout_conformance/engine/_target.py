@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import collections
 import email.utils
+import json
 import time
 from dataclasses import dataclass, field
 
 import httpx
 
 from ..profile import Profile
-from ..redact import Redactor, Secret
+from ..redact import API_KEY_ENV, Redactor, Secret
 from ._http import Exchange, PreparedRequest, new_client, send
 
 MAX_RATE_LIMIT_RETRIES = 3
@@ -34,6 +35,11 @@ UNPACED_ABOVE = 1000.0  # a recovered pace this fast is no pace at all
 
 class TargetUnreachable(Exception):
     """The target did not answer at all; one session-level error, not one failure per test."""
+
+
+class KeyRefused(Exception):
+    """The configured key is refused on a request a correct server accepts: the key is wrong,
+    not the server (one session error, exit 3, instead of hundreds of misattributed failures)."""
 
 
 class TargetGone(BaseException):
@@ -248,6 +254,35 @@ class Target:
                 "the target stopped answering"
                 f" ({self.consecutive_transport_errors} requests in a row got no response;"
                 f" last: {self.redactor.text(str(result.error))})"
+            )
+
+    def check_key(self) -> None:
+        """One minimal valid request with the key: a 401 or 403 to it means the key is refused.
+
+        Sent through `exchange` (paced, 429s waited out); any other answer, right or wrong, is
+        left to the tests. Without a one-time product in the profile there is nothing to send.
+        """
+        product = self.profile.get("one_time_product_id")
+        if product is None:
+            return
+        url = self.base_url.rstrip("/") + "/checkouts"
+        body = json.dumps({"product_cart": [{"product_id": product, "quantity": 1}]}).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+            ("Authorization", f"Bearer {self.api_key.reveal()}"),
+        ]
+        try:
+            result = self.exchange(PreparedRequest("POST", url, headers, body))
+        except BudgetExhausted:
+            return  # --max-requests 1: the tests report the budget
+        if result.status in (401, 403):
+            shown = self.redactor.text(result.text[:300])
+            raise KeyRefused(
+                f"the API key in ${API_KEY_ENV} was refused: the minimal valid request (one"
+                f" {product!r}, quantity 1) to {self.redactor.text(url)} got {result.status}"
+                f" {shown}; check the key (a test-mode key for test.dodopayments.com, a live key"
+                " for live.dodopayments.com) and that it belongs to the profile's business"
             )
 
     def probe(self) -> None:
