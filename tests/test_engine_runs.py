@@ -384,7 +384,8 @@ def test_a_precondition_runs_once_whichever_case_runs_first(tmp_path: Path) -> N
             api_key=TEST_KEY,
         )
     assert run.exit_code == 0, run.output[-2000:]
-    assert requests.count("POST") == 3  # the base once, each currency once
+    # The key check before the run (a minimal POST), then the base once and each currency once.
+    assert requests.count("POST") == 1 + 1 + 2
     assert run.status("ACC-001") == "passed" and run.status("ACC-004") == "passed"
 
 

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 from checkout_conformance import _resources
+from checkout_conformance.selfcheck import Rewrite
+from checkout_conformance.selfcheck.variants import PerSecondRateLimit
+from checkout_conformance.server import ServerConfig
 
 from .conftest import TEST_KEY, RunningServer, run_suite, start_server
 from .servers import rewrite_of_reference, serve_in_thread
@@ -163,24 +166,25 @@ def test_429s_are_waited_out_and_reported_not_failed(tmp_path: Path) -> None:
 def test_after_a_429_the_run_slows_to_the_rate_the_server_allows(tmp_path: Path) -> None:
     """Unpaced against a mock profile, a per-second limit is hit once, then the run settles
     below it (X-RateLimit-Limit over the window, at 80%) and finishes without another 429
-    storm; the certificate says where it settled."""
-    server, running = start_server("--variant", "per-second-rate-limit")
-    try:
+    storm; the certificate says where it settled.
+
+    The limit is the sandbox's documented 40 requests a second: low enough that even a loaded
+    machine (CI runs this beside other suites) sends faster and meets it."""
+    limit = PerSecondRateLimit(per_second=40)
+    with serve_in_thread(Rewrite(before=limit, config=ServerConfig(api_key=TEST_KEY))) as url:
         run = run_suite(
             tmp_path,
             "suites/acceptance",
             "-k",
-            "country or currency",
-            base_url=running.base_url,
+            "currency",
+            base_url=url,
             api_key=TEST_KEY,
         )
-    finally:
-        server.stop()
     assert run.exit_code == 0, run.output[-2000:]
     assert run.status("ACC-004") == "passed"
     pace = run.certificate["run"]["pace"]
     assert pace["max_rps"] is None
-    assert pace["settled_rps"] == 160  # 200 allowed a second, at 80%
+    assert pace["settled_rps"] == 32  # 40 allowed a second, at 80%
     assert 1 <= run.certificate["run"]["rate_limit_retries"] <= 5
 
 

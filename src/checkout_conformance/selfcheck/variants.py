@@ -69,7 +69,7 @@ class _Slow:
         time.sleep(0.15 if self.count % 20 == 0 else 0.005)
 
 
-class _PerSecondRateLimit:
+class PerSecondRateLimit:
     """A fixed one-second window over every request, whatever its auth, as API gateways do:
     past the limit, 429 with Retry-After and X-RateLimit-Limit/Remaining/Reset."""
 
@@ -219,7 +219,7 @@ VARIANTS = {
         Variant(
             "per-second-rate-limit",
             "200 requests a second on every request, with Retry-After and X-RateLimit-*",
-            before=_PerSecondRateLimit(),
+            before=PerSecondRateLimit(),
         ),
         Variant(
             "refuses-odd-values",
