@@ -37,14 +37,13 @@ from checkout_conformance.catalog import load_catalog  # noqa: E402
 from checkout_conformance.contract import load_contract  # noqa: E402
 from checkout_conformance.engine._bodies import BodyLibrary  # noqa: E402
 from checkout_conformance.engine._expand import expand  # noqa: E402
-from checkout_conformance.engine._http import encode_body  # noqa: E402
 from checkout_conformance.engine._model import ExpectationGroups, Library, load_scenario_file  # noqa: E402
 from checkout_conformance.engine._runner import run_case  # noqa: E402
-from checkout_conformance.engine._target import Target  # noqa: E402
 from checkout_conformance.engine._template import Context, render  # noqa: E402
 from checkout_conformance.profile import reference_profile  # noqa: E402
 from checkout_conformance.selfcheck._run import suite_environment  # noqa: E402
 from checkout_conformance.server import EmbeddedServer  # noqa: E402
+from checkout_conformance.transport import Target, encode_body  # noqa: E402
 
 
 def timed_pytest(*args: str) -> float:

@@ -12,7 +12,6 @@ import pytest
 from checkout_conformance.contract import load_contract
 from checkout_conformance.engine._bodies import BodyError, apply_edits, get_path, parse_path
 from checkout_conformance.engine._expand import expand, source_values
-from checkout_conformance.engine._http import Exchange, PreparedRequest, curl_line
 from checkout_conformance.engine._matchers import check
 from checkout_conformance.engine._model import Expectation
 from checkout_conformance.engine._template import (
@@ -22,6 +21,7 @@ from checkout_conformance.engine._template import (
     render,
 )
 from checkout_conformance.redact import Redactor, Secret
+from checkout_conformance.transport import Exchange, PreparedRequest, curl_line
 
 CONTRACT = load_contract()
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from checkout_conformance.contract import load_contract
-from checkout_conformance.engine._http import Exchange, PreparedRequest
-from checkout_conformance.engine._target import RECOVER_AFTER, Pacer, allowed_rate, retry_delay
 from checkout_conformance.properties import judge
+from checkout_conformance.transport import Exchange, PreparedRequest
+from checkout_conformance.transport._target import RECOVER_AFTER, Pacer, allowed_rate, retry_delay
 
 CONTRACT = load_contract()
 REQUEST = PreparedRequest("POST", "http://127.0.0.1:1/checkouts", [], b"{}")

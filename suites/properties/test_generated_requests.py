@@ -15,14 +15,14 @@ from typing import Any
 
 import hypothesis
 
-from checkout_conformance.properties import PropertyRun, active, generated_schema
+from checkout_conformance.properties import PropertyRun, contract_schema
 
-schema = generated_schema()
+# Configured with the run's seed, budget (--examples) and profile by the plugin at collection.
+schema = contract_schema()
 
 
 @schema.parametrize()
 @hypothesis.settings(
-    max_examples=active().examples,
     deadline=None,
     suppress_health_check=list(hypothesis.HealthCheck),
     database=None,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..contract import Contract, json_path
+from ..transport import NOT_JSON, Exchange
 from ._bodies import BodyError, get_path, parse_path
-from ._http import NOT_JSON, Exchange
 from ._model import Expectation
 
 ABSENT = object()

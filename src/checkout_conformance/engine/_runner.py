@@ -10,12 +10,12 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..transport import Exchange, Target
 from ._bodies import BodyError
 from ._expand import Case
-from ._http import Exchange, prepare
 from ._matchers import Mismatch, applies, capture, check
 from ._model import Library, Scenario, Step
-from ._target import Target
+from ._request import prepare
 from ._template import Context, render
 
 

@@ -20,12 +20,12 @@ from ..contract import load_contract
 from ..profile import Profile
 from ..redact import API_KEY_ENV, Redactor, Secret
 from ..server import EmbeddedServer, ServerDidNotStart
+from ..transport import BudgetExhausted, KeyRefused, Target, TargetUnreachable
 from ._bodies import BodyLibrary
 from ._expand import Case, expand
 from ._model import ExpectationGroups, Library, Scenario, load_scenario_file
 from ._runner import CaseRun, LiveChargeRefused, run_case
 from ._settings import Settings
-from ._target import BudgetExhausted, KeyRefused, Target, TargetUnreachable
 from ._template import MissingProfileValue
 
 STATE_KEY = pytest.StashKey["SessionState"]()

@@ -24,6 +24,7 @@ from .._yamlfile import DataFileError
 from ..catalog import load_catalog
 from ..contract import load_contract
 from ..redact import API_KEY_ENV, RedactingFilter, Redactor
+from ..transport import Target, TargetGone
 from . import _allure
 from ._bodies import BodyLibrary
 from ._items import RECORD_KEY, ScenarioFile, blocking
@@ -35,7 +36,6 @@ from ._session import (
     get_state,
 )
 from ._settings import Settings, add_options, load_settings
-from ._target import Target, TargetGone
 from ._template import Context, MissingProfileValue, TemplateError, render
 
 SEED_KEY = "checkout_conformance_seed"
@@ -66,15 +66,6 @@ def pytest_configure(config: pytest.Config) -> None:
         logging.getLogger(name).addFilter(log_filter)
     state = SessionState(config=config, settings=settings, redactor=redactor)
     state.seed = _seed_for(config, settings)
-    properties.configure(
-        properties.PropertySettings(
-            examples=settings.examples,
-            seed=state.seed,
-            profile_ids=dict(settings.profile.data),
-            rich_fields=_rich_fields(settings),
-            charges_allowed=settings.charges_allowed,
-        )
-    )
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(SessionReporter(state), "checkout-conformance-session")
 
@@ -309,6 +300,26 @@ class SessionReporter:
             write(f"  SUITE ERROR {error}")
         write(f"certificate: {state.settings.certificate_path}")
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makeitem(self, collector: pytest.Collector, name: str, obj: Any) -> None:
+        """Before schemathesis collects a property test, its module's contract schema gets this
+        run's seed, budget and profile (the property tests' settings, without a global)."""
+        if not isinstance(collector, pytest.Module):
+            return
+        schema = getattr(collector.obj, "schema", None)
+        if properties.is_contract_schema(schema):
+            settings = self.state.settings
+            properties.configure_schema(
+                schema,
+                properties.PropertySettings(
+                    examples=settings.examples,
+                    seed=self.state.seed,
+                    profile_ids=dict(settings.profile.data),
+                    rich_fields=_rich_fields(settings),
+                    charges_allowed=settings.charges_allowed,
+                ),
+            )
+
     def pytest_unconfigure(self) -> None:
         self.state.close()
 
@@ -342,6 +353,7 @@ class SessionReporter:
             contract=load_contract(),
             seed=self.state.seed,
             record=record,
+            charges_allowed=self.state.settings.charges_allowed,
         )
         yield run
         wanted = (

@@ -1,6 +1,7 @@
 """Property-based tests with schemathesis: generated requests against the same target and profile.
 
-- `_generation`: the contract as a schemathesis schema with this run's seed, budget and hooks.
+- `_generation`: the contract as a schemathesis schema; the plugin gives it the run's seed,
+  budget and hooks before collection (`configure_schema`), so no setting is a global.
 - `_mapping`: generated bodies rewritten onto the profile's ids and the documented rules.
 - `_checks`: the verdict on each answer, worded as the requirement it proves.
 - `_run`: `PropertyRun.check(case)` sends one case through the target's send path and records
@@ -10,10 +11,10 @@
 from ._checks import JUDGED, REQUEST_SCHEMA, judge
 from ._generation import (
     PropertySettings,
-    active,
-    configure,
+    configure_schema,
+    contract_schema,
     field_alternatives,
-    generated_schema,
+    is_contract_schema,
 )
 from ._run import PropertyFailure, PropertyRun, limit_requirements
 
@@ -23,10 +24,10 @@ __all__ = [
     "PropertyFailure",
     "PropertyRun",
     "PropertySettings",
-    "active",
-    "configure",
+    "configure_schema",
+    "contract_schema",
     "field_alternatives",
-    "generated_schema",
+    "is_contract_schema",
     "judge",
     "limit_requirements",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..contract import Contract
-from ..engine._http import NOT_JSON, Exchange
+from ..transport import NOT_JSON, Exchange
 
 REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
 RESPONSE_SCHEMA = "CreateSessionResponse"

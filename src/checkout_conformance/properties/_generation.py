@@ -21,7 +21,7 @@ from ._mapping import business_valid, real_ids
 
 @dataclass(frozen=True)
 class PropertySettings:
-    """What the plugin tells this module before the property tests are collected."""
+    """What the plugin gives the schema before the property tests are collected."""
 
     examples: int
     seed: int
@@ -30,23 +30,32 @@ class PropertySettings:
     charges_allowed: bool = True  # False on a live target without --allow-live-charges
 
 
-_ACTIVE: dict[str, PropertySettings] = {}
+SETTINGS_ATTRIBUTE = "_checkout_conformance_settings"
 
 
-def configure(settings: PropertySettings) -> None:
-    _ACTIVE["settings"] = settings
+def contract_schema() -> Any:
+    """The contract as a schemathesis schema, not yet configured for a run.
 
-
-def active() -> PropertySettings:
-    if "settings" not in _ACTIVE:
-        raise RuntimeError("the property tests run inside the checkout-conformance pytest plugin")
-    return _ACTIVE["settings"]
-
-
-def generated_schema() -> Any:
-    """The contract as a schemathesis schema, with this run's seed, budget and hooks."""
-    settings = active()
+    A suite module creates it at import (schemathesis parametrizes the test from it); the plugin
+    configures it with the run's settings (`configure_schema`) before the test is collected, so
+    that no setting travels through a module-level global.
+    """
     schema = schemathesis.openapi.from_path(_resources.CONTRACT_PATH)
+    setattr(schema, SETTINGS_ATTRIBUTE, None)
+    return schema
+
+
+def is_contract_schema(value: Any) -> bool:
+    """Whether `value` came from `contract_schema` (and so waits for `configure_schema`)."""
+    return hasattr(value, SETTINGS_ATTRIBUTE)
+
+
+def configure_schema(schema: Any, settings: PropertySettings) -> None:
+    """Give the schema this run's seed, budget and generation hooks (once; later calls keep the
+    first settings, as a schema is collected once per process)."""
+    if getattr(schema, SETTINGS_ATTRIBUTE, None) is not None:
+        return
+    setattr(schema, SETTINGS_ATTRIBUTE, settings)
     schema.config.generation.update(
         modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE],
         max_examples=settings.examples,
@@ -65,7 +74,6 @@ def generated_schema() -> Any:
         }
     ).map(lambda drawn: {name: value for name, value in drawn.items() if value is not omit})
 
-    @schema.hook
     def flatmap_case(context: Any, case: Any) -> Any:
         original = case.body
         if case.meta is not None and case.meta.generation.mode.is_positive:
@@ -83,7 +91,7 @@ def generated_schema() -> Any:
         case.body = real_ids(original, ids)
         return st.just(case)
 
-    return schema
+    schema.hook(flatmap_case)  # schemathesis finds the hook by its name
 
 
 def field_alternatives(contract: Contract, rich_fields: dict[str, Any]) -> dict[str, list[Any]]:

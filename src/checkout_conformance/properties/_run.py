@@ -18,10 +18,8 @@ import pytest
 from .. import __version__, _resources
 from ..catalog import Catalog
 from ..contract import Contract
-from ..engine._http import Exchange, PreparedRequest, curl_line
-from ..engine._target import BudgetExhausted, Target
+from ..transport import BudgetExhausted, Exchange, PreparedRequest, Target, curl_line
 from ._checks import REQUEST_SCHEMA, Verdict, is_charge, judge
-from ._generation import active
 from ._mapping import business_valid, real_ids
 
 DROPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept"})
@@ -95,6 +93,7 @@ class PropertyRun:
     contract: Contract
     seed: int
     record: dict[str, Any]
+    charges_allowed: bool = True  # False on a live target without --allow-live-charges
     charged_cases: int = 0
     positive_cases: int = 0
     negative_cases: int = 0
@@ -133,7 +132,7 @@ class PropertyRun:
         # Cases from schemathesis' coverage phase skip the generation hooks: map them here too
         # (both mappings leave an already mapped body as it is).
         if positive:
-            charge = is_charge(case.body) and active().charges_allowed
+            charge = is_charge(case.body) and self.charges_allowed
             case.body = business_valid(case.body, ids, charge)
             if not self.contract.is_valid(REQUEST_SCHEMA, case.body):
                 errors = "; ".join(map(str, self.contract.errors(REQUEST_SCHEMA, case.body)))

@@ -13,17 +13,14 @@ import contextvars
 import json
 import ssl
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
 import httpx
 
-from .. import __version__
-from ..redact import SHELL_REFERENCE, Redactor, Secret
-from ._bodies import apply_edits
-from ._model import RequestSpec
+from ..redact import SHELL_REFERENCE, Redactor
 
 MAX_RESPONSE_BYTES = 1024 * 1024
 SHOWN_BODY_CHARS = 2000
@@ -129,59 +126,6 @@ def curl_line(request: PreparedRequest, redactor: Redactor) -> str:
 def encode_body(value: Any) -> bytes:
     """JSON as a client would send it; big integers and non-ASCII text survive."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def prepare(
-    spec: RequestSpec,
-    rendered: Mapping[str, Any],
-    body_base: Any,
-    base_url: str,
-    api_key: Secret,
-) -> PreparedRequest:
-    """Build the request a step sends. `rendered` is the step's request with variables resolved."""
-    url = base_url.rstrip("/") + str(rendered.get("path", spec.path))
-    query = dict(rendered.get("query") or {})
-    headers: dict[str, str | None] = {
-        "Accept": "application/json",
-        "User-Agent": f"checkout-conformance/{__version__}",
-    }
-    body: bytes | None = None
-    if spec.raw is not None:
-        body = str(rendered["raw"]).encode("utf-8")
-    elif spec.body is not None:
-        body_spec = rendered["body"]
-        value = body_base if isinstance(body_spec, str) else apply_edits(body_base, body_spec)
-        body = encode_body(value)
-    if body is not None:
-        headers["Content-Type"] = rendered.get("content_type") or "application/json"
-
-    auth = rendered.get("auth", "valid")
-    key = api_key.reveal()
-    if auth == "valid":
-        headers["Authorization"] = f"Bearer {key}"
-    elif isinstance(auth, Mapping):
-        if "authorization" in auth:
-            headers["Authorization"] = str(auth["authorization"])
-        elif "query" in auth:
-            query[str(auth["query"])] = key
-        elif "header" in auth:
-            headers[str(auth["header"])] = key
-        elif "cookie" in auth:
-            headers["Cookie"] = f"{auth['cookie']}={key}"
-    for name, value in (rendered.get("headers") or {}).items():
-        existing = next((k for k in headers if k.lower() == str(name).lower()), None)
-        if existing is not None:
-            del headers[existing]
-        if value is not None:
-            headers[str(name)] = str(value)
-    if query:
-        url += ("&" if "?" in url else "?") + str(httpx.QueryParams(query))
-    return PreparedRequest(
-        method=str(rendered.get("method", spec.method)).upper(),
-        url=url,
-        headers=[(name, value) for name, value in headers.items() if value is not None],
-        body=body,
-    )
 
 
 def new_client(timeout: float) -> httpx.Client:

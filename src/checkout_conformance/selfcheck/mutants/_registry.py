@@ -1,0 +1,75 @@
+"""The mutant catalog: `Mutant`, the `MUTANTS` registry, and the decorators that fill it.
+
+A hook is registered where it is written (`@before`, `@after`, `@edits_body`), so a mutant's
+name, target and description stand next to the code that breaks the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .._rewrite import After, Before
+from ._helpers import BodyEdit, edit_body
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    target: str  # the requirement it breaks
+    description: str
+    before: Before | None = None
+    after: After | None = None
+    properties_only: bool = False  # no hand-written scenario names the triggering input
+
+
+MUTANTS: dict[str, Mutant] = {}
+
+_Hook = TypeVar("_Hook", bound=Callable[..., Any])
+
+
+def register(mutant: Mutant) -> Mutant:
+    """Add one mutant to the catalog; a name is registered once."""
+    if mutant.name in MUTANTS:
+        raise ValueError(f"mutant {mutant.name!r} is registered twice")
+    MUTANTS[mutant.name] = mutant
+    return mutant
+
+
+def before(
+    name: str, target: str, description: str, *, properties_only: bool = False
+) -> Callable[[_Hook], _Hook]:
+    """Register a hook that sees the request first: it may answer, or rewrite the request."""
+
+    def decorate(hook: _Hook) -> _Hook:
+        register(Mutant(name, target, description, before=hook, properties_only=properties_only))
+        return hook
+
+    return decorate
+
+
+def after(
+    name: str, target: str, description: str, *, properties_only: bool = False
+) -> Callable[[_Hook], _Hook]:
+    """Register a hook that rewrites the reference server's answer."""
+
+    def decorate(hook: _Hook) -> _Hook:
+        register(Mutant(name, target, description, after=hook, properties_only=properties_only))
+        return hook
+
+    return decorate
+
+
+def edits_body(
+    name: str, target: str, description: str, *, properties_only: bool = False
+) -> Callable[[BodyEdit], BodyEdit]:
+    """Register an edit of an authenticated JSON body before the reference server checks it:
+    the way a lenient server repairs input instead of refusing it."""
+
+    def decorate(edit: BodyEdit) -> BodyEdit:
+        hook = edit_body(edit)
+        register(Mutant(name, target, description, before=hook, properties_only=properties_only))
+        return edit
+
+    return decorate

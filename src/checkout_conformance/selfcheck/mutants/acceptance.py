@@ -1,0 +1,116 @@
+"""Acceptance mutants (ACC-*): valid requests refused by a server stricter than the contract."""
+
+from __future__ import annotations
+
+from ...contract import load_contract
+from ...server import ServerConfig, errors
+from .._rewrite import Answer, Request
+from ._helpers import json_body, refuse
+from ._registry import after, before
+
+
+@after("acc-201-created", "ACC-001", "sessions are created with 201")
+def _created_201(answer: Answer) -> None:
+    if answer.status == 200:
+        answer.status = 201
+
+
+@before("acc-many-fields-rejected", "ACC-002", "more than 20 fields is 'too many parameters'")
+def _too_many_fields(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    if body is not None and len(body) > 20:
+        return refuse(request, "too many parameters")
+    return None
+
+
+@before("acc-null-rejected", "ACC-003", "explicit nulls are refused on URL and tax fields")
+def _null_not_allowed(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    if body is not None and any(
+        body.get(k, "") is None for k in ("cancel_url", "return_url", "tax_id")
+    ):
+        return refuse(request, "null is not allowed")
+    return None
+
+
+_SUPPORTED_CURRENCIES = {"USD", "EUR", "GBP", "INR", "CAD", "AUD", "JPY", "SGD", "CHF", "SEK"}
+
+
+@before("acc-currency-subset", "ACC-004", "only ten currencies are supported")
+def _currency_subset(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    currency = body.get("billing_currency") if body else None
+    if currency is not None and currency not in _SUPPORTED_CURRENCIES:
+        return refuse(request, f"{currency} not supported", code="UNSUPPORTED_CURRENCY")
+    return None
+
+
+@before("acc-country-subset", "ACC-004", "some countries are refused")
+def _country_subset(request: Request, config: ServerConfig) -> Answer | None:
+    address = (json_body(request) or {}).get("billing_address")
+    country = address.get("country") if isinstance(address, dict) else None
+    if country in ("AQ", "BV", "HM", "TF", "UM", "KP", "IR", "SY", "CU"):
+        return refuse(request, f"Country {country} not supported", code="UNSUPPORTED_COUNTRY")
+    return None
+
+
+@before("acc-unknown-fields-rejected", "ACC-005", "unknown top-level fields are refused")
+def _unknown_fields_rejected(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    known = {f.dotted for f in load_contract().fields("CreateCheckoutSessionRequest")}
+    if body is not None and set(body) - known:
+        return refuse(request, "unknown field")
+    return None
+
+
+@before("acc-integer-metadata-rejected", "ACC-006", "integer metadata fails a strict oneOf")
+def _strict_one_of_metadata(request: Request, config: ServerConfig) -> Answer | None:
+    metadata = (json_body(request) or {}).get("metadata")
+    if isinstance(metadata, dict) and any(type(v) is int for v in metadata.values()):
+        return refuse(request, "metadata: oneOf failed")
+    return None
+
+
+@before("acc-new-customers-rejected", "ACC-007", "only existing customers are accepted")
+def _existing_customers_only(request: Request, config: ServerConfig) -> Answer | None:
+    customer = (json_body(request) or {}).get("customer")
+    if isinstance(customer, dict) and "email" in customer:
+        return refuse(request, "customer_id required")
+    return None
+
+
+@before("acc-custom-field-types-subset", "ACC-008", "date and url custom fields are refused")
+def _custom_field_type_subset(request: Request, config: ServerConfig) -> Answer | None:
+    for field in (json_body(request) or {}).get("custom_fields") or []:
+        if isinstance(field, dict) and field.get("field_type") in ("date", "url"):
+            return refuse(request, "unsupported field")
+    return None
+
+
+@before("acc-null-payment-method-present", "ACC-009", "payment_method_id: null counts as given")
+def _null_payment_method_is_present(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    if body is not None and "payment_method_id" in body and body["payment_method_id"] is None:
+        return refuse(request, "payment_method_id needs confirm")
+    return None
+
+
+@before("acc-charset-rejected", "ACC-010", "a charset parameter makes the content type unsupported")
+def _exact_content_type(request: Request, config: ServerConfig) -> Answer | None:
+    if request.headers.get(b"content-type", b"").lower() not in (b"application/json", b""):
+        return refuse(
+            request, "application/json only", code=errors.UNSUPPORTED_MEDIA_TYPE, status=415
+        )
+    return None
+
+
+@before("acc-mixed-cart-rejected", "ACC-011", "one-time and subscription products cannot be mixed")
+def _no_mixed_carts(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request) or {}
+    ids = {
+        item.get("product_id") for item in body.get("product_cart") or [] if isinstance(item, dict)
+    }
+    data = config.profile.data
+    if data.get("subscription_product_id") in ids and data.get("one_time_product_id") in ids:
+        return refuse(request, "cannot mix products")
+    return None

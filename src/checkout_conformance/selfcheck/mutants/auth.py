@@ -1,0 +1,81 @@
+"""Authentication mutants (AUTH-*): keys taken from the wrong place, schemes, refusals."""
+
+from __future__ import annotations
+
+import base64
+
+from ...server import ServerConfig, errors
+from .._rewrite import Answer, Request
+from ._helpers import auth_header, refuse, with_valid_auth
+from ._registry import after, before
+
+
+@before("auth-missing-header-accepted", "AUTH-001", "no Authorization header is anonymous access")
+def _no_header_is_anonymous_ok(request: Request, config: ServerConfig) -> Request | None:
+    return with_valid_auth(request, config) if b"authorization" not in request.headers else None
+
+
+@before("auth-any-scheme", "AUTH-002", "the key is taken from any scheme (Basic, Token, bare)")
+def _any_scheme(request: Request, config: ServerConfig) -> Request | None:
+    token = auth_header(request).split(" ")[-1]
+    if token == config.api_key or token == _b64(config.api_key):
+        return with_valid_auth(request, config)
+    return None
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@before("auth-empty-bearer", "AUTH-003", "`Bearer` with no token passes")
+def _empty_bearer_ok(request: Request, config: ServerConfig) -> Request | None:
+    return (
+        with_valid_auth(request, config)
+        if auth_header(request).strip().lower() == "bearer"
+        else None
+    )
+
+
+@before("auth-any-bearer-token", "AUTH-004", "any non-empty bearer token passes")
+def _any_bearer_ok(request: Request, config: ServerConfig) -> Request | None:
+    scheme, _, token = auth_header(request).partition(" ")
+    return (
+        with_valid_auth(request, config) if scheme.lower() == "bearer" and token.strip() else None
+    )
+
+
+@before("auth-key-anywhere", "AUTH-005", "the key is also read from X-API-Key, cookies, the query")
+def _key_anywhere(request: Request, config: ServerConfig) -> Request | None:
+    places = [request.headers.get(b"x-api-key", b""), request.headers.get(b"cookie", b"")]
+    if any(config.api_key.encode() in place for place in places) or config.api_key in request.query:
+        return with_valid_auth(request, config)
+    return None
+
+
+@after("auth-403-without-header", "AUTH-006", "403 instead of 401 when the header is missing")
+def _forbidden_without_header(answer: Answer) -> None:
+    if answer.status == 401 and b"authorization" not in answer.request.headers:
+        answer.status = 403
+
+
+@before("auth-after-validation", "AUTH-007", "the body is validated before the credentials")
+def _validate_before_auth(request: Request, config: ServerConfig) -> Answer | None:
+    if auth_header(request) == f"Bearer {config.api_key}":
+        return None
+    body = request.body
+    if not isinstance(body, dict) or not isinstance(body.get("product_cart"), list):
+        return refuse(request, "product_cart is required")
+    return None
+
+
+@after("auth-echoes-token", "AUTH-008", "the 401 message repeats the presented token")
+def _echo_token(answer: Answer) -> None:
+    if answer.status == 401 and isinstance(answer.body, dict):
+        answer.body["message"] = f"Invalid token: {auth_header(answer.request)}"
+
+
+@before("auth-case-sensitive-scheme", "AUTH-009", "`bearer` in lower case is refused")
+def _case_sensitive_scheme(request: Request, config: ServerConfig) -> Answer | None:
+    if auth_header(request).startswith(("bearer ", "BEARER ", "BeArEr ")):
+        return refuse(request, "Use the Bearer scheme", code=errors.UNAUTHORIZED, status=401)
+    return None

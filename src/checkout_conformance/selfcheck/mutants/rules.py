@@ -1,0 +1,177 @@
+"""Business-rule mutants (RULE-*): a documented rule skipped or repaired silently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...server import MAX_CART_ITEMS, ServerConfig
+from .._rewrite import Answer, Request
+from ._helpers import BodyEdit, contract_max_items, edit_body, json_body, refuse
+from ._registry import Mutant, before, edits_body, register
+
+
+@edits_body("rule-confirm-implied", "RULE-001", "a payment method implies confirm")
+def _confirm_when_charging(body: dict[str, Any], config: ServerConfig) -> None:
+    if body.get("payment_method_id") is not None:
+        body["confirm"] = True
+
+
+@edits_body("rule-customer-implied", "RULE-002", "a payment method implies its customer")
+def _customer_from_payment_method(body: dict[str, Any], config: ServerConfig) -> None:
+    if body.get("payment_method_id") is not None and "customer_id" not in (
+        body.get("customer") or {}
+    ):
+        body["customer"] = {"customer_id": config.profile.data.get("customer_id", "")}
+
+
+@edits_body("rule-tax-id-alone", "RULE-003", "tax_id without billing address is accepted")
+def _tax_id_alone(body: dict[str, Any], config: ServerConfig) -> None:
+    if body.get("tax_id") is not None and body.get("billing_address") is None:
+        body["billing_address"] = {"country": "US"}
+
+
+def _truncate(key: str, limit: int) -> BodyEdit:
+    def edit(body: dict[str, Any], config: ServerConfig) -> None:
+        if isinstance(body.get(key), list):
+            body[key] = body[key][:limit]
+
+    return edit
+
+
+_REQUEST = "CreateCheckoutSessionRequest"
+_CUSTOM_FIELDS = contract_max_items(_REQUEST, "custom_fields")
+_DISCOUNT_CODES = contract_max_items(_REQUEST, "discount_codes")
+register(
+    Mutant(
+        "rule-custom-fields-truncated",
+        "RULE-004",
+        f"custom fields beyond {_CUSTOM_FIELDS} are dropped",
+        before=edit_body(_truncate("custom_fields", _CUSTOM_FIELDS)),
+    )
+)
+register(
+    Mutant(
+        "rule-discount-codes-truncated",
+        "RULE-005",
+        f"discount codes beyond {_DISCOUNT_CODES} are dropped",
+        before=edit_body(_truncate("discount_codes", _DISCOUNT_CODES)),
+    )
+)
+register(
+    Mutant(
+        "rule-long-cart-truncated",
+        "RULE-014",
+        f"a cart beyond {MAX_CART_ITEMS} items is cut",
+        before=edit_body(_truncate("product_cart", MAX_CART_ITEMS)),
+    )
+)
+
+
+@edits_body(
+    "rule-both-discount-fields", "RULE-005", "discount_code is ignored next to discount_codes"
+)
+def _prefer_discount_codes(body: dict[str, Any], config: ServerConfig) -> None:
+    if body.get("discount_code") is not None and body.get("discount_codes") is not None:
+        del body["discount_code"]
+
+
+@edits_body(
+    "rule-unknown-products-accepted",
+    "RULE-006",
+    "unknown products are sold as the one-time product",
+)
+def _unknown_products_as_known(body: dict[str, Any], config: ServerConfig) -> None:
+    known = {
+        config.profile.data.get("one_time_product_id"),
+        config.profile.data.get("subscription_product_id"),
+    }
+    for item in body.get("product_cart") or []:
+        if (
+            isinstance(item, dict)
+            and isinstance(item.get("product_id"), str)
+            and item["product_id"] not in known
+        ):
+            item["product_id"] = config.profile.data["one_time_product_id"]
+
+
+@edits_body("rule-zero-quantity", "RULE-007", "a quantity of 0 is taken as 1")
+def _zero_quantity_as_one(body: dict[str, Any], config: ServerConfig) -> None:
+    for item in body.get("product_cart") or []:
+        if isinstance(item, dict) and item.get("quantity") == 0:
+            item["quantity"] = 1
+
+
+@edits_body("rule-trial-clamped", "RULE-008", "trial days are clamped into 0..10000")
+def _clamp_trial(body: dict[str, Any], config: ServerConfig) -> None:
+    data = body.get("subscription_data")
+    if isinstance(data, dict) and isinstance(data.get("trial_period_days"), int):
+        data["trial_period_days"] = min(max(data["trial_period_days"], 0), 10000)
+
+
+@edits_body(
+    "rule-dropdown-default-options", "RULE-009", "a dropdown without options gets a default"
+)
+def _dropdown_default_options(body: dict[str, Any], config: ServerConfig) -> None:
+    for field in body.get("custom_fields") or []:
+        if (
+            isinstance(field, dict)
+            and field.get("field_type") == "dropdown"
+            and not field.get("options")
+        ):
+            field["options"] = ["Default"]
+
+
+@edits_body("rule-theme-limits-dropped", "RULE-010", "theme values over the limits are dropped")
+def _strip_theme_limits(body: dict[str, Any], config: ServerConfig) -> None:
+    customization = body.get("customization")
+    theme = customization.get("theme_config") if isinstance(customization, dict) else None
+    if isinstance(theme, dict):
+        for key in ("font_primary_url", "font_secondary_url", "pay_button_text", "radius"):
+            theme.pop(key, None)
+
+
+@edits_body("rule-phone-requirement-dropped", "RULE-011", "require_phone_number is ignored")
+def _ignore_phone_requirement(body: dict[str, Any], config: ServerConfig) -> None:
+    flags = body.get("feature_flags")
+    if isinstance(flags, dict):
+        flags.pop("require_phone_number", None)
+
+
+@edits_body("rule-address-filled", "RULE-012", "missing address fields are filled with 'unknown'")
+def _fill_address(body: dict[str, Any], config: ServerConfig) -> None:
+    if body.get("confirm") is True:
+        address = body.setdefault("billing_address", {"country": "US"}) or {"country": "US"}
+        for key in ("street", "city", "state", "zipcode"):
+            address.setdefault(key, "unknown")
+            address[key] = address[key] or "unknown"
+        body["billing_address"] = address
+
+
+@before("rule-minimal-address-ignored", "RULE-012", "minimal_address still needs a full address")
+def _minimal_address_ignored(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    if body and body.get("confirm") is True and body.get("minimal_address") is True:
+        address = body.get("billing_address") or {}
+        if not all(address.get(k) for k in ("street", "city", "state")):
+            return refuse(request, "address incomplete")
+    return None
+
+
+@edits_body("rule-empty-cart-accepted", "RULE-013", "an empty cart falls back to the collection")
+def _empty_cart_ok(body: dict[str, Any], config: ServerConfig) -> None:
+    if body.get("product_cart") == []:
+        body["product_collection_id"] = config.profile.data.get("product_collection_id")
+
+
+@edits_body("rule-addons-dropped", "RULE-015", "addons on one-time products are dropped silently")
+def _drop_addons_of_one_time(body: dict[str, Any], config: ServerConfig) -> None:
+    subscription = config.profile.data.get("subscription_product_id")
+    for item in body.get("product_cart") or []:
+        if isinstance(item, dict) and item.get("product_id") != subscription:
+            item.pop("addons", None)
+
+
+@edits_body("rule-foreign-card-accepted", "RULE-016", "another customer's card is charged")
+def _any_card_of_any_customer(body: dict[str, Any], config: ServerConfig) -> None:
+    if body.get("payment_method_id") == config.profile.data.get("other_payment_method_id"):
+        body["payment_method_id"] = config.profile.data.get("payment_method_id")
