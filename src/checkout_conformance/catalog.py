@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,7 +17,20 @@ from . import _resources
 from ._yamlfile import DataFileError, load_yaml, validate_document
 
 Level = Literal["MUST", "SHOULD", "MAY"]
-LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "MAY")
+LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "MAY")  # most serious first
+LEVEL_RANK: dict[Level, int] = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+def worst_level(levels: Iterable[Level]) -> Level:
+    """The most serious of these levels."""
+    return min(levels, key=LEVEL_RANK.__getitem__)
+
+
+def blocks_run(failed_levels: Iterable[Level], fail_on_should: bool) -> bool:
+    """Whether failures at these levels fail the run: a MUST always, a SHOULD only with
+    `--fail-on-should`, a MAY never (the product spec's exit rule)."""
+    failed = set(failed_levels)
+    return "MUST" in failed or (fail_on_should and "SHOULD" in failed)
 
 
 @dataclass(frozen=True)

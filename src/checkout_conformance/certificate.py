@@ -25,11 +25,13 @@ import jsonschema
 from . import __version__, _resources
 from .catalog import Catalog, load_catalog
 from .contract import Contract, load_contract
+from .records import GeneratedCases, Record, total
 from .results import (
     VERDICT_RULES,
     RequirementResult,
     counts,
     requirement_results,
+    tally,
     verdict,
     verdict_from_counts,
 )
@@ -122,27 +124,37 @@ def _requirement_entry(result: RequirementResult) -> dict[str, Any]:
     return entry
 
 
-def _requests(records: list[Mapping[str, Any]]) -> dict[str, int]:
+def _requests(records: list[Record]) -> dict[str, int]:
     """Requests the run sent, by origin: scenario steps (and the preconditions they ran first),
     generated cases, and the retries after a 429 (counted in their origin too)."""
     by_kind = {"scenarios": "scenario", "generated": "property"}
     counts = {
-        origin: sum(int(r.get("requests", 0)) for r in records if r.get("kind") == kind)
+        origin: total((r for r in records if r["kind"] == kind), "requests")
         for origin, kind in by_kind.items()
     }
-    counts["retries_after_429"] = sum(int(r.get("rate_limited", 0)) for r in records)
-    counts["total"] = sum(int(r.get("requests", 0)) for r in records)
+    counts["retries_after_429"] = total(records, "rate_limited")
+    counts["total"] = total(records, "requests")
     return counts
 
 
-def _pace(records: list[Mapping[str, Any]], max_rps: float | None) -> dict[str, float | None]:
+def _generated_cases(records: list[Record]) -> GeneratedCases:
+    """The property tests' cases, added up over xdist workers."""
+    cases = GeneratedCases(positive=0, negative=0, charged=0, repeated=0)
+    for record in records:
+        if "generated" in record:
+            for kind in ("positive", "negative", "charged", "repeated"):
+                cases[kind] += record["generated"][kind]
+    return cases
+
+
+def _pace(records: list[Record], max_rps: float | None) -> dict[str, float | None]:
     """The pace the run started at and the slowest it settled at after 429s (requests/s)."""
-    paces = [float(r["pace"]) for r in records if r.get("pace") is not None]
+    paces = [r["pace"] for r in records if "pace" in r]
     return {"max_rps": max_rps, "settled_rps": min(paces) if paces else max_rps}
 
 
 def build(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[Record],
     catalog: Catalog,
     contract: Contract,
     run: RunInfo,
@@ -150,7 +162,7 @@ def build(
     records = list(records)
     results = requirement_results(records, catalog)
     outcome = verdict(results, partial=run.partial)
-    suite_errors = sorted({str(r["error"]) for r in records if r.get("kind") == "suite_error"})
+    suite_errors = sorted({r.get("error", "") for r in records if r["kind"] == "suite_error"})
     implementation: dict[str, Any] = {
         "host": run.target_host,
         "embedded_reference_server": run.embedded,
@@ -188,13 +200,10 @@ def build(
             "partial": run.partial,
             "switches": run.switches,
             "tests": len(records),
-            "rate_limit_retries": sum(int(r.get("rate_limited", 0)) for r in records),
+            "rate_limit_retries": total(records, "rate_limited"),
             "pace": _pace(records, run.max_rps),
             "requests": _requests(records),
-            "generated_cases": {
-                kind: sum(r.get("generated", {}).get(kind, 0) for r in records)
-                for kind in ("positive", "negative", "charged", "repeated")
-            },
+            "generated_cases": _generated_cases(records),
         },
         "summary": counts(results),
         "suite_errors": suite_errors,
@@ -332,15 +341,9 @@ def verify(certificate: Mapping[str, Any], root: Path | None = None) -> list[str
                 problems.append(f"scenarios: {name} is new since the certificate")
             elif current[name] != recorded[name]:
                 problems.append(f"scenarios: {name} differs from the one certified")
-    table = {
-        level: {"total": 0, "passed": 0, "failed": 0, "not_tested": 0}
-        for level in certificate["summary"]
-    }
-    levels: dict[str, str] = {}
-    for requirement in certificate["requirements"]:
-        table[requirement["level"]]["total"] += 1
-        table[requirement["level"]][requirement["status"]] += 1
-        levels[requirement["id"]] = requirement["level"]
+    listed = certificate["requirements"]
+    table = tally((requirement["level"], requirement["status"]) for requirement in listed)
+    levels = {requirement["id"]: requirement["level"] for requirement in listed}
     if table != certificate["summary"]:
         problems.append("summary: the counts do not match the requirements listed")
     expected = verdict_from_counts(table, certificate["run"]["partial"])

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .catalog import LEVELS, Catalog, Level
+from .records import Record, Status
 
-Status = Literal["passed", "failed", "not_tested"]
 Verdict = Literal["conformant", "conformant-with-warnings", "incomplete", "non-conformant"]
 
 VERDICT_RULES: dict[str, str] = {
@@ -36,18 +36,20 @@ class RequirementResult:
     reasons: list[str] = field(default_factory=list)
 
 
-def requirement_results(
-    records: Iterable[Mapping[str, Any]], catalog: Catalog
-) -> list[RequirementResult]:
+def requirement_results(records: Iterable[Record], catalog: Catalog) -> list[RequirementResult]:
     """One result per catalog requirement, in catalog order."""
     results = {r.id: RequirementResult(r.id, r.level, r.area, r.title) for r in catalog}
     for record in records:
-        for requirement_id, status in record.get("requirements", {}).items():
+        for requirement_id, status in record["requirements"].items():
             result = results.get(requirement_id)
             if result is None:
                 continue
-            test = {"test": record["test"], "location": record.get("location"), "outcome": status}
-            failures = [f for f in record.get("failures", []) if f["requirement"] == requirement_id]
+            test: dict[str, Any] = {
+                "test": record["test"],
+                "location": record["location"],
+                "outcome": status,
+            }
+            failures = [f for f in record["failures"] if f["requirement"] == requirement_id]
             if failures:
                 test["failures"] = failures
             if status == "not_tested" and record.get("skip_reason"):
@@ -77,12 +79,17 @@ def _generated(test: Mapping[str, Any]) -> bool:
 
 
 def counts(results: Iterable[RequirementResult]) -> dict[str, dict[str, int]]:
+    return tally((result.level, result.status) for result in results)
+
+
+def tally(statuses: Iterable[tuple[Level, Status]]) -> dict[str, dict[str, int]]:
+    """Requirements per level and status (`summary` in the certificate)."""
     table: dict[str, dict[str, int]] = {
         level: {"total": 0, "passed": 0, "failed": 0, "not_tested": 0} for level in LEVELS
     }
-    for result in results:
-        table[result.level]["total"] += 1
-        table[result.level][result.status] += 1
+    for level, status in statuses:
+        table[level]["total"] += 1
+        table[level][status] += 1
     return table
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from .._yamlfile import DataFileError
-from ..catalog import Catalog, Level
+from ..catalog import Catalog
+from ..records import Record, mark_suite_error, new_record, settle, suite_error
 from . import _allure
 from ._bodies import BodyError
 from ._expand import Case, expand
@@ -25,8 +26,7 @@ from ._runner import CaseRun
 from ._session import NOT_TESTED, SessionState, get_state
 from ._template import Context, MissingProfileValue, TemplateError, render
 
-RECORD_KEY = pytest.StashKey[dict[str, Any]]()
-LEVEL_RANK: dict[str, int] = {"MUST": 0, "SHOULD": 1, "MAY": 2}
+RECORD_KEY = pytest.StashKey[Record]()
 
 
 class ScenarioFailed(AssertionError):
@@ -43,11 +43,6 @@ class PreconditionFailed(Exception):
 
 class ScenarioError(Exception):
     """The scenario itself is wrong (bad path, unknown variable): a suite error, not a verdict."""
-
-
-def blocking(failed_levels: set[Level], fail_on_should: bool) -> bool:
-    """Whether failures at these levels fail the run (MUST always; SHOULD with --fail-on-should)."""
-    return "MUST" in failed_levels or (fail_on_should and "SHOULD" in failed_levels)
 
 
 class ScenarioFile(pytest.File):
@@ -80,15 +75,8 @@ class BrokenScenarioFile(pytest.Item):
         self.error = error
 
     def runtest(self) -> None:
-        self.stash[RECORD_KEY] = {
-            "kind": "suite_error",
-            "test": self.nodeid,
-            "location": f"{self.error.path}:{self.error.line or 1}",
-            "requirements": {},
-            "failures": [],
-            "blocking": True,
-            "error": str(self.error),
-        }
+        location = f"{self.error.path}:{self.error.line or 1}"
+        self.stash[RECORD_KEY] = suite_error(self.nodeid, location, str(self.error))
         raise ScenarioError(str(self.error))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -126,14 +114,7 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         state = get_state(self.config)
         library = state.library()
-        record: dict[str, Any] = {
-            "kind": "scenario",
-            "test": self.nodeid,
-            "location": self.scenario.location,
-            "requirements": {},
-            "failures": [],
-            "blocking": False,
-        }
+        record = new_record("scenario", self.nodeid, self.scenario.location)
         self.stash[RECORD_KEY] = record
         _allure.label(self, library.catalog, state.settings.catalog_url)
         target = state.target()
@@ -152,10 +133,9 @@ class ScenarioItem(pytest.Item):
             record["skip_reason"] = reason
             pytest.skip(reason)
         except (TemplateError, BodyError) as error:
-            record["kind"] = "suite_error"
-            record["blocking"] = True
-            record["error"] = f"{self.scenario.location}: {error}"
-            raise ScenarioError(f"{self.scenario.location}: {error}") from None
+            message = f"{self.scenario.location}: {error}"
+            mark_suite_error(record, message)
+            raise ScenarioError(message) from None
         finally:
             record["rate_limited"] = target.rate_limited - waits_before
             record["requests"] = target.sent - sent_before
@@ -166,9 +146,6 @@ class ScenarioItem(pytest.Item):
         mismatches = run.mismatches
         if not mismatches:
             return
-        failed_levels = {library.catalog[m.requirement].level for m in mismatches}
-        record["blocking"] = blocking(failed_levels, state.settings.fail_on_should)
-        record["worst_level"] = min(failed_levels, key=LEVEL_RANK.__getitem__)
         last = run.steps[-1].exchange
         for mismatch in mismatches:
             record["failures"].append(
@@ -187,6 +164,7 @@ class ScenarioItem(pytest.Item):
                     },
                 }
             )
+        settle(record, library.catalog, state.settings.fail_on_should)
         text = self.failure_text(run, mismatches, record["worst_level"])
         if run.steps[-1].exchange.status is None:
             raise TransportFailed(text)

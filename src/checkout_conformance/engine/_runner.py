@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..records import Status
 from ..transport import Exchange, Target
 from ._bodies import BodyError
 from ._expand import Case
@@ -40,7 +41,7 @@ class CaseRun:
     def mismatches(self) -> list[Mismatch]:
         return [m for step in self.steps for m in step.mismatches]
 
-    def requirement_status(self) -> dict[str, str]:
+    def requirement_status(self) -> dict[str, Status]:
         """passed | failed per requirement checked; `not_tested` where an earlier step failed.
 
         A requirement whose checks were all conditional (`if_status`) and whose condition did
@@ -50,7 +51,7 @@ class CaseRun:
         checked = {requirement for run in self.steps for requirement in run.evaluated}
         conditional = {requirement for run in self.steps for requirement in run.not_applicable}
         failed = {m.requirement for m in self.mismatches}
-        status: dict[str, str] = {}
+        status: dict[str, Status] = {}
         for requirement in self.scenario.all_requirements():
             if requirement in failed:
                 status[requirement] = "failed"

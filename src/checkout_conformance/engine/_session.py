@@ -18,6 +18,7 @@ from .._yamlfile import DataFileError
 from ..catalog import load_catalog
 from ..contract import load_contract
 from ..profile import Profile
+from ..records import Record
 from ..redact import API_KEY_ENV, Redactor, Secret
 from ..server import EmbeddedServer, ServerDidNotStart
 from ..transport import BudgetExhausted, KeyRefused, Target, TargetUnreachable
@@ -43,7 +44,7 @@ class SessionState:
     settings: Settings
     redactor: Redactor
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     blocking_failures: int = 0
     warning_failures: list[str] = field(default_factory=list)
     _library: Library | None = None

@@ -23,11 +23,12 @@ from .. import __version__, certificate, properties
 from .._yamlfile import DataFileError
 from ..catalog import load_catalog
 from ..contract import load_contract
+from ..records import new_record, settle
 from ..redact import API_KEY_ENV, RedactingFilter, Redactor
 from ..transport import Target, TargetGone
 from . import _allure
 from ._bodies import BodyLibrary
-from ._items import RECORD_KEY, ScenarioFile, blocking
+from ._items import RECORD_KEY, ScenarioFile
 from ._session import (
     EXIT_TARGET_UNREACHABLE,
     SCENARIO_SUFFIXES,
@@ -44,6 +45,14 @@ REDACTED_LOGGERS = ("httpx", "httpcore", "urllib3", "schemathesis", "hypothesis"
 
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+def _only_warns(report: pytest.TestReport) -> bool:
+    """A failed test whose failures are all of requirements that do not fail the run (SHOULD
+    without --fail-on-should, MAY). A test that failed for any other reason (a suite error, an
+    exception of the suite's own) always fails the run."""
+    record = getattr(report, "conformance", None)
+    return record is not None and bool(record["failures"]) and not record["blocking"]
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -196,9 +205,7 @@ class SessionReporter:
             target = self.state.current_target()
             if target is not None and target.pace is not None:
                 record["pace"] = round(target.pace, 3)
-            if record["failures"] and record.get("kind") != "suite_error":
-                levels = {load_catalog()[f["requirement"]].level for f in record["failures"]}
-                record["blocking"] = blocking(levels, self.state.settings.fail_on_should)
+            settle(record, load_catalog(), self.state.settings.fail_on_should)
             report.conformance = record
         return report
 
@@ -210,15 +217,14 @@ class SessionReporter:
         if record is not None:
             self.state.records.append(record)
         if report.failed:
-            if record is not None and not record.get("blocking", True):
+            if _only_warns(report):
                 self.state.warning_failures.append(report.nodeid)
             else:
                 self.state.blocking_failures += 1
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
         """A failure of SHOULD/MAY requirements only is shown as a warning, not a failure."""
-        record = getattr(report, "conformance", None)
-        if report.when == "call" and report.failed and record and not record.get("blocking", True):
+        if report.when == "call" and report.failed and _only_warns(report):
             return "warned", "W", ("WARNED", {"yellow": True})
         return None
 
@@ -339,13 +345,7 @@ class SessionReporter:
     ) -> Generator[properties.PropertyRun]:
         """A property test's connection to the target and its record for the certificate."""
         item = request.node
-        record: dict[str, Any] = {
-            "kind": "property",
-            "test": item.nodeid,
-            "location": f"{item.path.name} (seed {self.state.seed})",
-            "requirements": {},
-            "failures": [],
-        }
+        record = new_record("property", item.nodeid, f"{item.path.name} (seed {self.state.seed})")
         item.stash[RECORD_KEY] = record
         run = properties.PropertyRun(
             target=self.state.target(),

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from .. import __version__, _resources
-from ..catalog import Catalog
+from ..catalog import LEVEL_RANK, Catalog
 from ..contract import Contract
+from ..records import Record
 from ..transport import BudgetExhausted, Exchange, PreparedRequest, Target, curl_line
 from ._checks import REQUEST_SCHEMA, Verdict, is_charge, judge
 from ._mapping import business_valid, real_ids
@@ -92,7 +93,7 @@ class PropertyRun:
     catalog: Catalog
     contract: Contract
     seed: int
-    record: dict[str, Any]
+    record: Record
     charges_allowed: bool = True  # False on a live target without --allow-live-charges
     charged_cases: int = 0
     positive_cases: int = 0
@@ -190,8 +191,7 @@ class PropertyRun:
             self.record["requests"] = self.target.sent - self._sent_at_start
 
     def _fail(self, failures: list[Verdict], exchange: Any) -> None:
-        rank = {"MUST": 0, "SHOULD": 1, "MAY": 2}
-        failures.sort(key=lambda verdict: rank[self.catalog[verdict.requirement].level])
+        failures.sort(key=lambda verdict: LEVEL_RANK[self.catalog[verdict.requirement].level])
         redactor = self.target.redactor
         shown = "\n".join(
             [
