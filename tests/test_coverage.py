@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from checkout_conformance import _resources
+from checkout_conformance._yamlfile import DataFileError
 from checkout_conformance.catalog import load_catalog
 from checkout_conformance.contract import load_contract
 from checkout_conformance.engine._bodies import BodyLibrary
@@ -20,13 +21,17 @@ from checkout_conformance.properties import JUDGED
 from .conftest import ROOT, run_suite
 
 
-def scenario_requirements() -> set[str]:
-    library = Library(
+def scenario_library() -> Library:
+    return Library(
         catalog=load_catalog(),
         contract=load_contract(),
         bodies=BodyLibrary.load(_resources.BODIES_PATH),
         groups=ExpectationGroups.load(_resources.FIXTURES_DIR / "expectations.yaml"),
     )
+
+
+def scenario_requirements() -> set[str]:
+    library = scenario_library()
     found: set[str] = set()
     for path in sorted((ROOT / "suites").rglob("*.yaml")):
         for scenario in load_scenario_file(path, library):  # unknown ids raise here
@@ -41,10 +46,23 @@ def test_every_catalog_requirement_has_a_test() -> None:
     assert missing == []
 
 
-def test_no_test_names_an_unknown_requirement() -> None:
-    known = set(load_catalog().ids)
-    assert scenario_requirements() <= known
-    assert set(JUDGED) <= known
+def test_no_test_names_an_unknown_requirement(tmp_path: Path) -> None:
+    """The property checks name catalog ids; scenario files cannot name others, because the
+    loader refuses an unknown id with its file and line (shown on a file that does)."""
+    assert set(JUDGED) <= set(load_catalog().ids)
+    library = scenario_library()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "scenarios:\n"
+        "  - id: names-a-requirement-that-does-not-exist\n"
+        "    title: x\n"
+        "    requirements: [ACC-001, CURL-999]\n"
+        "    request: {body: minimal}\n"
+        "    expect: [{status: 200}]\n"
+    )
+    with pytest.raises(DataFileError, match="unknown requirement 'CURL-999'") as raised:
+        load_scenario_file(bad, library)
+    assert raised.value.line == 4
 
 
 @pytest.mark.e2e

@@ -191,6 +191,7 @@ CASES: dict[str, tuple[Behaviour, str]] = {
         "redirect to http://collector.example:8080/steal",
     ),
 }
+RUN_BREAKERS = {"never-answers", "429-to-everything"}
 
 
 @pytest.mark.e2e
@@ -210,13 +211,15 @@ def test_a_hostile_server_ends_in_a_clear_failure_quickly_without_leaks(
             timeout=120,
         )
     elapsed = time.monotonic() - started
-    assert run.exit_code in (1, 3), run.output[-2000:]
+    # A target that never answers, or only with 429s, breaks the run (exit 3); every other
+    # behaviour is an answer the suite can judge: a failed requirement (exit 1).
+    assert run.exit_code == (3 if name in RUN_BREAKERS else 1), run.output[-2000:]
     assert expected in run.output, run.output[-3000:]
     assert elapsed < 60
     assert "Traceback" not in run.output
     (tmp_path / "terminal.txt").write_text(run.output)
     assert scan([tmp_path], CANARY) == []
-    if run.exit_code == 1:  # a verdict was reached: the failure sits on a requirement
+    if name not in RUN_BREAKERS:  # a verdict was reached: the failure sits on a requirement
         reasons = [
             reason for r in run.certificate["requirements"] for reason in r.get("reasons", [])
         ]

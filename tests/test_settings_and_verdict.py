@@ -6,8 +6,12 @@ from typing import Any
 
 import pytest
 
+from checkout_conformance.catalog import load_catalog
 from checkout_conformance.engine._settings import OPTIONS, resolve
+from checkout_conformance.records import Record, new_record, settle, suite_error
 from checkout_conformance.results import verdict_from_counts
+
+from .conftest import ROOT
 
 LEVELS = ("MUST", "SHOULD", "MAY")
 
@@ -79,10 +83,49 @@ def test_a_bad_value_names_where_it_came_from(monkeypatch: pytest.MonkeyPatch) -
         resolve(FakeConfig(), MAX_RPS)  # type: ignore[arg-type]
 
 
-def test_every_option_follows_the_naming_rule() -> None:
-    """One rule for every option's ini key and env var, so none can drift from its flag."""
+def test_every_option_is_documented_with_its_three_names() -> None:
+    """The README's options table gives each option's flag, env var and ini key on one row: a
+    renamed option (or a new one) cannot go undocumented."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `--")]
     for option in OPTIONS:
-        stem = option.flag.removeprefix("--").replace("-", "_")
-        assert option.env.startswith("CHECKOUT_CONFORMANCE_"), option
-        assert option.ini == option.dest, option
-        assert stem in option.dest or option.flag == "--target-profile", option
+        starts = (f"| `{option.flag}`", f"| `{option.flag} ")
+        row = next((r for r in rows if r.startswith(starts)), None)
+        assert row is not None, f"{option.flag} has no row in the README's options table"
+        assert f"`{option.env}`" in row and f"`{option.ini}`" in row, row
+
+
+# -- the record's blocking rule -----------------------------------------------------------------
+def _failed_record(*requirements: str) -> Record:
+    record = new_record("scenario", "suites/x.yaml::case", "suites/x.yaml:1")
+    for requirement in requirements:
+        record["requirements"][requirement] = "failed"
+        record["failures"].append({"requirement": requirement, "reason": "r", "evidence": {}})
+    return record
+
+
+@pytest.mark.parametrize(
+    ("failed", "fail_on_should", "blocking", "worst"),
+    [
+        (("CURL-001",), False, True, "MUST"),
+        (("RESP-005",), False, False, "SHOULD"),
+        (("RESP-005",), True, True, "SHOULD"),
+        (("RESP-005", "CURL-001"), False, True, "MUST"),
+    ],
+)
+def test_a_record_blocks_the_run_by_the_catalog_levels_of_its_failures(
+    failed: tuple[str, ...], fail_on_should: bool, blocking: bool, worst: str
+) -> None:
+    record = _failed_record(*failed)
+    settle(record, load_catalog(), fail_on_should)
+    assert record["blocking"] is blocking
+    assert record["worst_level"] == worst
+
+
+def test_a_suite_error_always_blocks_and_a_clean_record_never_does() -> None:
+    errored = suite_error("suites/x.yaml::invalid-scenario-file", "suites/x.yaml:3", "bad")
+    settle(errored, load_catalog(), fail_on_should=False)
+    assert errored["blocking"] is True
+    clean = new_record("property", "suites/properties/test_x.py::t", "test_x.py (seed 1)")
+    settle(clean, load_catalog(), fail_on_should=True)
+    assert clean["blocking"] is False and "worst_level" not in clean

@@ -20,16 +20,36 @@ from .._yamlfile import DataFileError
 from ..profile import Profile
 from ..redact import API_KEY_ENV
 
+Kind = Literal["string", "bool", "float", "int", "path"]
+
 
 @dataclass(frozen=True)
 class Option:
-    flag: str
-    dest: str
-    ini: str
-    env: str
+    """One option, from one table entry: its name gives the flag (unless the plain flag would be
+    too generic), the destination and ini key (`conformance_NAME`) and the environment variable
+    (`CHECKOUT_CONFORMANCE_NAME`)."""
+
+    name: str
     help: str
-    default: Any
-    kind: str = "string"  # string | bool | float | int | path
+    default: Any = None
+    kind: Kind = "string"
+    flag_name: str | None = None  # the flag without `--`, where it is not the name
+
+    @property
+    def flag(self) -> str:
+        return "--" + (self.flag_name or self.name.replace("_", "-"))
+
+    @property
+    def dest(self) -> str:
+        return f"conformance_{self.name}"
+
+    @property
+    def ini(self) -> str:
+        return self.dest
+
+    @property
+    def env(self) -> str:
+        return f"CHECKOUT_CONFORMANCE_{self.name.upper()}"
 
     def ini_type(self) -> Literal["bool", "string"]:
         return "bool" if self.kind == "bool" else "string"
@@ -37,142 +57,74 @@ class Option:
 
 OPTIONS = (
     Option(
-        "--target-profile",
-        "conformance_profile",
-        "conformance_profile",
-        "CHECKOUT_CONFORMANCE_PROFILE",
+        "profile",
         "profile YAML naming the ids that exist on the target (default: the reference profile;"
         " required with --base-url)",
-        None,
-        "path",
+        kind="path",
+        flag_name="target-profile",
     ),
     Option(
-        "--certificate",
-        "conformance_certificate",
-        "conformance_certificate",
-        "CHECKOUT_CONFORMANCE_CERTIFICATE",
+        "certificate",
         "where to write the conformance certificate (default reports/certificate.json)",
         "reports/certificate.json",
         "path",
     ),
     Option(
-        "--fail-on-should",
-        "conformance_fail_on_should",
-        "conformance_fail_on_should",
-        "CHECKOUT_CONFORMANCE_FAIL_ON_SHOULD",
-        "count SHOULD failures like MUST failures (non-zero exit)",
-        False,
-        "bool",
+        "fail_on_should", "count SHOULD failures like MUST failures (non-zero exit)", False, "bool"
     ),
+    Option("request_timeout", "seconds to wait for each response (default 10)", 10.0, "float"),
+    Option("examples", "generated requests per property test (default 150)", 150, "int"),
     Option(
-        "--request-timeout",
-        "conformance_request_timeout",
-        "conformance_request_timeout",
-        "CHECKOUT_CONFORMANCE_REQUEST_TIMEOUT",
-        "seconds to wait for each response (default 10)",
-        10.0,
-        "float",
-    ),
-    Option(
-        "--examples",
-        "conformance_examples",
-        "conformance_examples",
-        "CHECKOUT_CONFORMANCE_EXAMPLES",
-        "generated requests per property test (default 150)",
-        150,
-        "int",
-    ),
-    Option(
-        "--conformance-seed",
-        "conformance_seed",
-        "conformance_seed",
-        "CHECKOUT_CONFORMANCE_SEED",
+        "seed",
         "seed of the property tests' generation (default: a new random seed, printed)",
-        None,
-        "int",
+        kind="int",
+        flag_name="conformance-seed",
     ),
     Option(
-        "--implementation-name",
-        "conformance_implementation_name",
-        "conformance_implementation_name",
-        "CHECKOUT_CONFORMANCE_IMPLEMENTATION_NAME",
+        "implementation_name",
         "the implementation's name, for the certificate (e.g. acme-dodo-mock)",
-        None,
-        "string",
     ),
+    Option("implementation_version", "the implementation's version, for the certificate"),
     Option(
-        "--implementation-version",
-        "conformance_implementation_version",
-        "conformance_implementation_version",
-        "CHECKOUT_CONFORMANCE_IMPLEMENTATION_VERSION",
-        "the implementation's version, for the certificate",
-        None,
-        "string",
-    ),
-    Option(
-        "--allow-live",
-        "conformance_allow_live",
-        "conformance_allow_live",
-        "CHECKOUT_CONFORMANCE_ALLOW_LIVE",
+        "allow_live",
         "allow a live target (live.dodopayments.com or a profile of kind live)",
         False,
         "bool",
     ),
     Option(
-        "--allow-live-charges",
-        "conformance_allow_live_charges",
-        "conformance_allow_live_charges",
-        "CHECKOUT_CONFORMANCE_ALLOW_LIVE_CHARGES",
+        "allow_live_charges",
         "on a live target, also run the tests that charge a saved payment method",
         False,
         "bool",
     ),
     Option(
-        "--max-rps",
-        "conformance_max_rps",
-        "conformance_max_rps",
-        "CHECKOUT_CONFORMANCE_MAX_RPS",
+        "max_rps",
         "requests per second at most (default 20 for sandbox and live profiles, unpaced for mocks)",
-        None,
-        "float",
+        kind="float",
     ),
     Option(
-        "--max-requests",
-        "conformance_max_requests",
-        "conformance_max_requests",
-        "CHECKOUT_CONFORMANCE_MAX_REQUESTS",
+        "max_requests",
         "stop sending after this many requests; later tests are not tested (default: no limit)",
-        None,
-        "int",
+        kind="int",
     ),
     Option(
-        "--catalog-url",
-        "conformance_catalog_url",
-        "conformance_catalog_url",
-        "CHECKOUT_CONFORMANCE_CATALOG_URL",
+        "catalog_url",
         "where Allure links requirement IDs to (`#ID` is appended; default: this checkout's"
         " contracts/requirements.yaml as a file:// URL)",
-        None,
-        "string",
     ),
     Option(
-        "--conformance-suites",
-        "conformance_suites",
-        "conformance_suites",
-        "CHECKOUT_CONFORMANCE_SUITES",
+        "suites",
         "folder(s) of scenario YAML files, comma-separated, relative to the rootdir"
         " (default suites)",
         "suites",
-        "string",
+        flag_name="conformance-suites",
     ),
     Option(
-        "--conformance-fixtures",
-        "conformance_fixtures",
-        "conformance_fixtures",
-        "CHECKOUT_CONFORMANCE_FIXTURES",
+        "fixtures",
         "folder with bodies.yaml and expectations.yaml (default: fixtures)",
         "fixtures",
         "path",
+        flag_name="conformance-fixtures",
     ),
 )
 
