@@ -102,7 +102,7 @@ def test_a_bad_scenario_file_fails_alone_with_file_and_line(
 ) -> None:
     args = custom_suite(tmp_path, {"bad.yaml": text, "good.yaml": GOOD_FILE})
     run = run_suite(tmp_path, *args, "-q", "-rA")
-    assert run.exit_code == 1, run.output
+    assert run.exit_code == 3, run.output  # the run is not whole: exit 3, as the README says
     assert f"bad.yaml{where}: " in run.output
     assert message in run.output
     assert "good-minimal" in run.output and "1 passed" in run.output
@@ -353,6 +353,36 @@ def test_a_broken_base_request_fails_its_requirement_and_leaves_dependants_not_t
 
 
 @pytest.mark.e2e
+def test_one_wrong_scenario_does_not_stop_the_rest_of_its_file(tmp_path: Path) -> None:
+    mixed = GOOD_FILE + textwrap.indent(
+        textwrap.dedent(
+            """\
+            - id: names-an-unknown-body
+              title: wrong
+              requirements: [ACC-001]
+              request: {body: no-such-body}
+              expect:
+                - status: 200
+            - id: another-good-one
+              title: also works
+              requirements: [ACC-001]
+              request: {body: minimal}
+              expect:
+                - status: 200
+            """
+        ),
+        "      ",
+    )
+    run = run_suite(tmp_path, *custom_suite(tmp_path, {"mixed.yaml": mixed}), "-q", "-rA")
+    assert run.exit_code == 3, run.output
+    assert "mixed.yaml:11: " in run.output and "unknown body 'no-such-body'" in run.output
+    assert "1 failed, 2 passed" in run.output
+    assert run.certificate["suite_errors"] == [
+        next(e for e in run.certificate["suite_errors"] if "mixed.yaml:11" in e)
+    ]
+
+
+@pytest.mark.e2e
 def test_a_precondition_runs_once_whichever_case_runs_first(tmp_path: Path) -> None:
     requests: list[str] = []
 
@@ -404,5 +434,5 @@ def test_a_precondition_that_names_nothing_is_a_suite_error(tmp_path: Path) -> N
         """
     }
     run = run_suite(tmp_path, *custom_suite(tmp_path, files))
-    assert run.exit_code == 1
+    assert run.exit_code == 3  # a suite error: the run is not whole
     assert "a.yaml:2: precondition 'no-such-scenario': no scenario has the id" in run.output

@@ -166,9 +166,55 @@ def test_allure_results_carry_labels_links_and_unique_history(smoke_run: SuiteRu
 @pytest.mark.e2e
 def test_junit_carries_requirement_ids(smoke_run: SuiteRun) -> None:
     tree = ET.parse(smoke_run.certificate_path.parent / "junit.xml")
-    case = next(c for c in tree.iter("testcase") if c.get("name") == "curl-minimal-confirmed")
+    title = "(the minimal confirmed request)"
+    case = next(c for c in tree.iter("testcase") if title in c.get("name", ""))
     properties = {(p.get("name"), p.get("value")) for p in case.iter("property")}
     assert ("requirement", "CURL-001") in properties and ("requirement", "CURL-002") in properties
+    # Dashboards show the ids and the title, under a class that is not a file suffix.
+    assert case.get("name", "").startswith("CURL-001: With a saved payment method")
+    assert case.get("classname") == "checkouts.checkout_url.payment_method"
+    assert not any(c.get("classname", "").endswith(".yaml") for c in tree.iter("testcase"))
+
+
+@pytest.mark.e2e
+def test_junit_writes_a_should_warning_as_passed_with_the_finding(tmp_path: Path) -> None:
+    """A run that exits 0 with SHOULD warnings is green on a dashboard; a MUST failure is red."""
+
+    def constant_ids_and_leak(answer: Answer) -> None:
+        if isinstance(answer.body, dict) and "session_id" in answer.body:
+            answer.body["session_id"] = "cks_always_the_same"  # RESP-005, a SHOULD
+            if (answer.request.body or {}).get("payment_method_id"):
+                answer.body["checkout_url"] = "https://checkout.example/leak"  # CURL-001, a MUST
+
+    with serve_in_thread(rewrite_of_reference(constant_ids_and_leak)) as url:
+        run = run_suite(
+            tmp_path,
+            "suites/response",
+            "suites/checkout_url",
+            f"--junitxml={tmp_path / 'junit.xml'}",
+            base_url=url,
+            api_key=TEST_KEY,
+        )
+    assert run.exit_code == 1, run.output[-2000:]
+    tree = ET.parse(tmp_path / "junit.xml")
+    cases = {c.get("name", ""): c for c in tree.iter("testcase")}
+    warned = [c for c in cases.values() if _property(c, "conformance_outcome") == "warned"]
+    assert warned, sorted(cases)
+    for case in warned:
+        assert case.find("failure") is None and case.find("error") is None
+        assert "RESP-005" in (_property(case, "warning") or "")
+        assert "WARNING RESP-005" in (case.findtext("system-out") or "")
+    failed = [c for c in cases.values() if c.find("failure") is not None]
+    assert failed
+    for case in failed:
+        failure = case.find("failure")
+        assert failure is not None and "CURL-001" in (failure.text or ""), case.get("name")
+    suite = next(tree.iter("testsuite"))
+    assert suite.get("failures") == str(len(failed))
+
+
+def _property(case: ET.Element, name: str) -> str | None:
+    return next((p.get("value") for p in case.iter("property") if p.get("name") == name), None)
 
 
 @pytest.mark.e2e

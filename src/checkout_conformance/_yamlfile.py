@@ -173,11 +173,31 @@ def _describe(error: jsonschema.ValidationError, schema_path: Path | None = None
 
 def validate_document(path: Path, document: Any, schema_path: Path) -> None:
     """Check a loaded document against its JSON Schema; the first error names file and line."""
+    errors = document_errors(path, document, schema_path)
+    if errors:
+        raise next(iter(errors.values()))
+
+
+def document_errors(
+    path: Path, document: Any, schema_path: Path, items_key: str | None = None
+) -> dict[int | None, DataFileError]:
+    """A document's schema errors, the most telling one per place, each with file and line.
+
+    With `items_key`, an error inside the list under that key is filed under the item's index
+    (so a caller can keep the items that are valid); any other error is filed under None.
+    """
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
+    grouped: dict[int | None, list[jsonschema.ValidationError]] = {}
+    for error in validator.iter_errors(document):
+        where = list(error.absolute_path)
+        index = where[1] if items_key and len(where) > 1 and where[0] == items_key else None
+        grouped.setdefault(index if isinstance(index, int) else None, []).append(error)
+    found: dict[int | None, DataFileError] = {}
+    for index in sorted(grouped, key=lambda i: -1 if i is None else i):
+        errors = sorted(grouped[index], key=lambda e: list(map(str, e.absolute_path)))
         error = jsonschema.exceptions.best_match(errors)
-        raise DataFileError(
+        found[index] = DataFileError(
             path, line_at(document, error.absolute_path), _describe(error, schema_path)
         )
+    return found

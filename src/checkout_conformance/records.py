@@ -40,6 +40,8 @@ class Record(TypedDict):
     blocking: bool  # its failures fail the run (a MUST, or a SHOULD with --fail-on-should)
     requests: int  # requests it sent (retries after a 429 included)
     rate_limited: int  # 429s it waited out
+    title: NotRequired[str]  # what the test checks, in words (a scenario's title)
+    written_for: NotRequired[list[str]]  # the requirements it is written for (a scenario's own)
     error: NotRequired[str]  # a suite error: what is wrong with the suite, not the target
     skip_reason: NotRequired[str]  # why it was not tested
     worst_level: NotRequired[Level]  # the most serious level among its failures

@@ -21,7 +21,7 @@ from . import _allure
 from ._bodies import BodyError
 from ._expand import Case, expand
 from ._matchers import Mismatch
-from ._model import Scenario, load_scenario_file
+from ._model import Scenario, load_scenarios
 from ._runner import CaseRun
 from ._session import NOT_TESTED, SessionState, get_state
 from ._template import Context, MissingProfileValue, TemplateError, render
@@ -51,7 +51,7 @@ class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         state = get_state(self.config)
         try:
-            scenarios = load_scenario_file(self.path, state.library())
+            scenarios, errors = load_scenarios(self.path, state.library())
             cases = [
                 (scenario, case)
                 for scenario in scenarios
@@ -62,6 +62,9 @@ class ScenarioFile(pytest.File):
         except DataFileError as error:
             yield BrokenScenarioFile.from_parent(self, name="invalid-scenario-file", error=error)
             return
+        for wrong in errors:  # the file's other scenarios still run
+            name = f"invalid-scenario-at-line-{wrong.line or 1}"
+            yield BrokenScenarioFile.from_parent(self, name=name, error=wrong)
         for scenario, case in cases:
             name = f"{scenario.id}[{case.label}]" if case.label else scenario.id
             yield ScenarioItem.from_parent(self, name=name, scenario=scenario, case=case)
@@ -80,7 +83,9 @@ class BrokenScenarioFile(pytest.Item):
         raise ScenarioError(str(self.error))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        return f"invalid scenario file: {self.error}"
+        if self.name == "invalid-scenario-file":
+            return f"invalid scenario file: {self.error}"
+        return f"invalid scenario (the file's other scenarios still run): {self.error}"
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, (self.error.line or 1) - 1, f"invalid scenario file {self.path.name}"
@@ -115,6 +120,8 @@ class ScenarioItem(pytest.Item):
         state = get_state(self.config)
         library = state.library()
         record = new_record("scenario", self.nodeid, self.scenario.location)
+        record["title"] = self.scenario.title
+        record["written_for"] = list(self.scenario.requirements)
         self.stash[RECORD_KEY] = record
         _allure.label(self, library.catalog, state.settings.catalog_url)
         target = state.target()

@@ -20,8 +20,8 @@ from .._yamlfile import (
     YamlList,
     YamlMap,
     display_path,
+    document_errors,
     load_yaml,
-    validate_document,
 )
 from ..catalog import Catalog
 from ..contract import Contract
@@ -361,10 +361,35 @@ class _Parser:
 
 def load_scenario_file(path: Path, library: Library) -> list[Scenario]:
     """Parse and check one scenario file; a problem raises DataFileError with file:line."""
+    scenarios, errors = load_scenarios(path, library)
+    if errors:
+        raise errors[0]
+    return scenarios
+
+
+def load_scenarios(path: Path, library: Library) -> tuple[list[Scenario], list[DataFileError]]:
+    """Every valid scenario of a file, and an error (file:line) for each one that is not, so
+    that one wrong scenario does not keep the rest of its file from running.
+
+    A file that cannot be read as a whole (not YAML, empty, no `scenarios` list) raises
+    DataFileError.
+    """
     document = load_yaml(path)
     if document is None:
         raise DataFileError(path, 1, "the file is empty; expected `scenarios:`")
-    validate_document(path, document, _resources.SCENARIO_SCHEMA_PATH)
+    errors = document_errors(path, document, _resources.SCENARIO_SCHEMA_PATH, "scenarios")
+    if None in errors:
+        raise errors[None]
     parser = _Parser(path, library)
     seen: dict[str, int] = {}
-    return [parser.scenario(raw, seen) for raw in document["scenarios"]]
+    scenarios: list[Scenario] = []
+    failed: list[DataFileError] = []
+    for index, raw in enumerate(document["scenarios"]):
+        if index in errors:
+            failed.append(errors[index])
+            continue
+        try:
+            scenarios.append(parser.scenario(raw, seen))
+        except DataFileError as error:
+            failed.append(error)
+    return scenarios, failed

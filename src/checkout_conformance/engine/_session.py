@@ -31,6 +31,7 @@ from ._template import MissingProfileValue
 
 STATE_KEY = pytest.StashKey["SessionState"]()
 EXIT_TARGET_UNREACHABLE = 3
+EXIT_RUN_BROKEN = EXIT_TARGET_UNREACHABLE  # one code for "the run could not be made" (README)
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 # What makes a case *not tested* rather than failed.
 NOT_TESTED = (MissingProfileValue, BudgetExhausted, LiveChargeRefused)

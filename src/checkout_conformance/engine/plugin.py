@@ -26,10 +26,11 @@ from ..contract import load_contract
 from ..records import new_record, settle
 from ..redact import API_KEY_ENV, RedactingFilter, Redactor
 from ..transport import Target, TargetGone
-from . import _allure
+from . import _allure, _junit
 from ._bodies import BodyLibrary
 from ._items import RECORD_KEY, ScenarioFile
 from ._session import (
+    EXIT_RUN_BROKEN,
     EXIT_TARGET_UNREACHABLE,
     SCENARIO_SUFFIXES,
     STATE_KEY,
@@ -264,7 +265,12 @@ class SessionReporter:
         certificate.write(document, settings.certificate_path)
         state.summary = document
         _allure.write_run_files(state.config, document)
-        if session.exitstatus == pytest.ExitCode.TESTS_FAILED and state.blocking_failures == 0:
+        if document["suite_errors"] and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.TESTS_FAILED,
+        ):
+            session.exitstatus = EXIT_RUN_BROKEN  # a bad scenario file: the run is not whole
+        elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and state.blocking_failures == 0:
             session.exitstatus = pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -326,8 +332,13 @@ class SessionReporter:
                 ),
             )
 
-    def pytest_unconfigure(self) -> None:
-        self.state.close()
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """After pytest has written its JUnit file: make it agree with the verdict."""
+        state = self.state
+        junit = config.getoption("xmlpath", None)
+        if junit and not is_worker(config) and state.records and Path(junit).is_file():
+            _junit.rewrite(Path(junit), state.records, set(state.warning_failures))
+        state.close()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -346,6 +357,7 @@ class SessionReporter:
         """A property test's connection to the target and its record for the certificate."""
         item = request.node
         record = new_record("property", item.nodeid, f"{item.path.name} (seed {self.state.seed})")
+        record["title"] = f"requests generated from the contract (seed {self.state.seed})"
         item.stash[RECORD_KEY] = record
         run = properties.PropertyRun(
             target=self.state.target(),
