@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from checkout_conformance.selfcheck._run import suite_environment
 
 from .conftest import ROOT, TEST_KEY, RunningServer, run_suite
 from .servers import Answer, rewrite_of_reference, serve_in_thread
@@ -436,3 +440,50 @@ def test_a_precondition_that_names_nothing_is_a_suite_error(tmp_path: Path) -> N
     run = run_suite(tmp_path, *custom_suite(tmp_path, files))
     assert run.exit_code == 3  # a suite error: the run is not whole
     assert "a.yaml:2: precondition 'no-such-scenario': no scenario has the id" in run.output
+
+
+# -- your own scenarios, from any folder ------------------------------------------------------
+def _run_command(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "checkout_conformance", "run", *args],
+        cwd=cwd,
+        env=suite_environment(None),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.e2e
+def test_run_takes_your_own_scenario_folder_from_any_folder(tmp_path: Path) -> None:
+    mine = tmp_path / "my-scenarios"
+    mine.mkdir()
+    (mine / "mine.yaml").write_text(textwrap.dedent(GOOD_FILE))
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    result = _run_command(work, "--suite", str(mine), "-q", "-p", "no:randomly")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    certificate = json.loads((work / "reports" / "certificate.json").read_text())
+    statuses = {r["id"]: r["status"] for r in certificate["requirements"]}
+    assert statuses["ACC-001"] == "passed"
+    assert certificate["run"]["requests"]["scenarios"] == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kind", ["empty", "missing"])
+def test_run_refuses_a_folder_without_scenarios_loudly(tmp_path: Path, kind: str) -> None:
+    folder = tmp_path / "nothing-here"
+    if kind == "empty":
+        folder.mkdir()
+        (folder / "notes.txt").write_text("no scenarios")
+    result = _run_command(tmp_path, "--suite", str(folder), "-q")
+    output = result.stdout + result.stderr
+    if kind == "empty":
+        assert result.returncode == 4, output
+        assert f"--conformance-suites {folder}: holds no scenario files" in output
+    else:
+        assert result.returncode == 2, output
+        assert f"--suite {folder}: no such file or folder" in output
+    assert "Traceback" not in output

@@ -1,9 +1,9 @@
 """Where the suite's data files live.
 
-The contract, the catalog and the bundled profiles are top-level folders of the repository
-(`contracts/`, `fixtures/`). The package reaches them through the `_data` symlinks, which
-setuptools turns into copies when it builds a wheel, so an installed reference server finds the
-same files an editable checkout does: one source of truth, two ways in.
+The contract, the catalog, the bundled profiles and the suite are top-level folders of the
+repository (`contracts/`, `fixtures/`, `suites/`). The package reaches them through the `_data`
+symlinks, which setuptools turns into copies when it builds a wheel, so an installed package
+finds the same files an editable checkout does: one source of truth, two ways in.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent / "_data"
 CONTRACTS_DIR = DATA_DIR / "contracts"
 FIXTURES_DIR = DATA_DIR / "fixtures"
+SUITES_DIR = (DATA_DIR / "suites").resolve()  # the packaged suite: scenarios, property tests
 
 CONTRACT_PATH = CONTRACTS_DIR / "checkouts.openapi.yaml"
 OVERLAY_PATH = CONTRACTS_DIR / "overlay.yaml"

@@ -197,6 +197,29 @@ def _cmd_scan_secrets(args: argparse.Namespace) -> int:
     return 1 if hits else 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    """The suite from wherever the package is installed: no checkout, no conftest needed."""
+    import pytest
+
+    from . import _resources
+
+    suites = [Path(suite).expanduser().resolve() for suite in args.suite or []]
+    for suite in suites:
+        if not suite.exists():
+            raise UsageError(f"--suite {suite}: no such file or folder")
+    if not suites or args.include_packaged:
+        suites.insert(0, _resources.SUITES_DIR)
+    pytest_args = [
+        "-p",
+        "checkout_conformance.engine.plugin",
+        f"--rootdir={Path.cwd()}",
+        f"--conformance-suites={','.join(map(str, suites))}",
+        *map(str, suites),
+        *args.pytest_args,
+    ]
+    return int(pytest.main(pytest_args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="checkout-conformance",
@@ -289,6 +312,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     selfcheck.set_defaults(handler=_cmd_selfcheck)
 
+    run = commands.add_parser(
+        "run",
+        help="run the conformance suite (the packaged one, or your own scenario folders)",
+        description="Runs the suite with pytest from any folder: reports go to ./reports,"
+        " settings are the suite's pytest options (--base-url, --target-profile, ...), and"
+        " the exit status is pytest's (0 conformant or warnings only, 1 a MUST failed,"
+        " 3 the run broke, 4 a usage error). Every other argument goes to pytest, e.g."
+        " --base-url=... --target-profile=... -k AUTH.",
+        usage="checkout-conformance run [--suite PATH]... [--include-packaged] [PYTEST_ARGS]",
+    )
+    run.add_argument(
+        "--suite",
+        action="append",
+        metavar="PATH",
+        help="a folder (or file) of your own scenarios; repeat for more (default: the packaged"
+        " suite)",
+    )
+    run.add_argument(
+        "--include-packaged",
+        action="store_true",
+        help="with --suite: run the packaged suite too",
+    )
+    run.set_defaults(handler=_cmd_run, takes_pytest_args=True)
+
     scan = commands.add_parser(
         "scan-secrets", help="look for the API key (and its encoded forms) in reports and logs"
     )
@@ -312,7 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if getattr(args, "takes_pytest_args", False):
+        args.pytest_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -241,6 +241,27 @@ def _invocation_path(config: pytest.Config, text: str) -> Path:
     return path if path.is_absolute() else Path(config.invocation_params.dir) / path
 
 
+SCENARIO_PATTERNS = ("*.yaml", "*.yml", "test_*.py")
+
+
+def _check_suite(suite: Path, origin: str) -> None:
+    """A suite folder the user named exists, can be read and holds scenario files."""
+    where = f"{origin} {suite}"
+    if not suite.exists():
+        raise pytest.UsageError(f"{where}: no such file or folder")
+    if suite.is_file():
+        return
+    try:
+        found = any(next(suite.rglob(pattern), None) for pattern in SCENARIO_PATTERNS)
+    except OSError as error:
+        raise pytest.UsageError(f"{where}: cannot be read ({error.strerror})") from None
+    if not found:
+        raise pytest.UsageError(
+            f"{where}: holds no scenario files (*.yaml, *.yml) and no property tests"
+            " (test_*.py); the format is in contracts/scenario.schema.json"
+        )
+
+
 def load_settings(config: pytest.Config) -> Settings:
     resolved = {option.dest: resolve(config, option) for option in OPTIONS}
     values = {dest: value for dest, (value, _origin) in resolved.items()}
@@ -284,6 +305,10 @@ def load_settings(config: pytest.Config) -> Settings:
         for part in str(values["conformance_suites"]).split(",")
         if part.strip()
     )
+    suites_origin = resolved["conformance_suites"][1]
+    if suites_origin != "default":  # a folder the user named must hold scenarios
+        for suite in suites:
+            _check_suite(suite, suites_origin)
     allow_live = bool(values["conformance_allow_live"])
     if is_live(base_url, profile) and not allow_live:
         host = urlsplit(base_url).hostname if base_url else None
