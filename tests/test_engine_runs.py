@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,7 @@ import pytest
 
 from checkout_conformance.selfcheck._run import suite_environment
 
-from .conftest import ROOT, TEST_KEY, RunningServer, run_suite
+from .conftest import ROOT, TEST_KEY, RunningServer, run_suite, start_server
 from .servers import Answer, rewrite_of_reference, serve_in_thread
 
 PLUGIN_ARGS = ("-c", str(ROOT / "pyproject.toml"), "-p", "checkout_conformance.engine.plugin")
@@ -487,3 +488,46 @@ def test_run_refuses_a_folder_without_scenarios_loudly(tmp_path: Path, kind: str
         assert result.returncode == 2, output
         assert f"--suite {folder}: no such file or folder" in output
     assert "Traceback" not in output
+
+
+# -- one fault reads as one fault ---------------------------------------------------------------
+@pytest.mark.e2e
+def test_one_broken_rule_reads_as_one_grouped_fault_with_files_to_reproduce(
+    tmp_path: Path,
+) -> None:
+    server, running = start_server("--mutant", "curl-url-with-payment-method")
+    try:
+        run = run_suite(
+            tmp_path,
+            "-p",
+            "no:randomly",
+            "--examples=30",
+            base_url=running.base_url,
+            api_key=TEST_KEY,
+        )
+    finally:
+        server.stop()
+    assert run.exit_code == 1, run.output[-3000:]
+    output = run.output
+    group = re.search(r"FAILED  CURL-001 \(MUST\) failed in (\d+) tests: ", output)
+    assert group is not None, output[-3000:]
+    failed = int(group.group(1))
+    assert failed > 10
+    assert "smallest reproducer: curl-minimal-confirmed" in output
+    # The whole exchange once for the requirement; the other failures add their own lines.
+    assert output.count("\nrequest (step 1 of 1") == 1
+    assert output.count("full exchange and curl.sh: ") == failed
+    # The property test's failure: the finding, not the suite's source or Hypothesis' hints.
+    assert "[MUST] CURL-001 · generated request · " in output
+    assert "CURL-001 (MUST)" not in output.split("= checkout-conformance =")[0]
+    assert "def _fail" not in output and "Verbosity" not in output and "Traceback" not in output
+    # Each failing test's exchange in full, with a curl line that sends the same body.
+    folder = tmp_path / "failures"
+    case = folder / "suites_checkout_url_payment_method.yaml__curl-every-optional-field"
+    curl = (case / "curl.sh").read_text()
+    assert "--data-binary @request-body.json" in curl and "$DODO_PAYMENTS_API_KEY" in curl
+    sent = json.loads((case / "request-body.json").read_text())
+    assert sent["payment_method_id"] and len(json.dumps(sent)) > 1000
+    assert "request-body.json" not in (case / "exchange.txt").read_text().split("response:")[0]
+    assert f"failing exchanges in full: {folder}" in output
+    assert len(list(folder.iterdir())) == failed + 1  # and the marker file

@@ -2,7 +2,8 @@
 
 epic = requirement area, feature = scenario file, story = requirement, severity from the level,
 tags from the scenario; one link per requirement to its catalog entry; the redacted request,
-response and curl line as attachments.
+response and curl line as attachments, in full (a large body as its own attachment, which the
+curl line sends with `--data-binary @request-body.json`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from ..catalog import Catalog
 from ..redact import Redactor
+from ..transport import SHOWN_BODY_CHARS, curl_line, evidence
 
 if TYPE_CHECKING:
     from ._items import ScenarioItem
@@ -62,15 +64,28 @@ def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:
 
     for index, step in enumerate(run.steps, start=1):
         suffix = f" (step {index}: {step.step.name})" if len(run.scenario.steps) > 1 else ""
+        exchange = step.exchange
         allure.attach(
-            step.exchange.render_request(redactor), f"request{suffix}", allure.attachment_type.TEXT
+            exchange.render_request(redactor, limit=None),
+            f"request{suffix}",
+            allure.attachment_type.TEXT,
         )
         allure.attach(
-            step.exchange.render_response(redactor),
+            exchange.render_response(redactor, limit=None),
             f"response{suffix}",
             allure.attachment_type.TEXT,
         )
-        allure.attach(step.exchange.curl(redactor), f"curl{suffix}", allure.attachment_type.TEXT)
+        body = exchange.request.body
+        if body is not None and len(body) > SHOWN_BODY_CHARS:  # the curl line sends it from a file
+            allure.attach(
+                redactor.text(body.decode("utf-8", errors="replace")),
+                f"{evidence.BODY_FILE}{suffix}",
+                allure.attachment_type.JSON,
+            )
+            curl = curl_line(exchange.request, redactor, body_file=evidence.BODY_FILE)
+        else:
+            curl = exchange.curl(redactor)
+        allure.attach(curl, f"curl{suffix}", allure.attachment_type.TEXT)
 
 
 # Categories separate what QA triages differently. Failure messages start with the worst level

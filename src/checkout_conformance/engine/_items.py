@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from .._yamlfile import DataFileError
+from .._yamlfile import DataFileError, display_path
 from ..catalog import Catalog
 from ..records import Record, mark_suite_error, new_record, settle, suite_error
+from ..transport import evidence
 from . import _allure
 from ._bodies import BodyError
 from ._expand import Case, expand
@@ -164,6 +165,7 @@ class ScenarioItem(pytest.Item):
                             f"{last.request.method} {last.request.url}"
                         ),
                         "status": last.status,
+                        "request_bytes": len(last.request.body or b""),
                         "expectation": target.redactor.text(
                             f"{mismatch.expected} ({mismatch.source})"
                         ),
@@ -173,6 +175,13 @@ class ScenarioItem(pytest.Item):
             )
         settle(record, library.catalog, state.settings.fail_on_should)
         text = self.failure_text(run, mismatches, record["worst_level"])
+        failures_dir = state.settings.failures_dir
+        folder = evidence.write(failures_dir, self.nodeid, last, target.redactor, text)
+        failed = frozenset(m.requirement for m in mismatches)
+        if failed in state.shown_in_full:
+            text = self.failure_text(run, mismatches, record["worst_level"], brief=True)
+        state.shown_in_full.add(failed)
+        text += f"\nfull exchange and curl.sh: {display_path(folder)}"
         if run.steps[-1].exchange.status is None:
             raise TransportFailed(text)
         raise ScenarioFailed(text)
@@ -224,7 +233,11 @@ class ScenarioItem(pytest.Item):
         )
 
     # -- reporting ---------------------------------------------------------------------------
-    def failure_text(self, run: CaseRun, mismatches: list[Mismatch], worst_level: str) -> str:
+    def failure_text(
+        self, run: CaseRun, mismatches: list[Mismatch], worst_level: str, brief: bool = False
+    ) -> str:
+        """The header, the title, what differed; then the exchange, unless `brief` (a failure
+        of the same requirements was shown whole already: then the curl line alone)."""
         state = get_state(self.config)
         catalog = state.library().catalog
         redactor = state.target().redactor
@@ -243,6 +256,9 @@ class ScenarioItem(pytest.Item):
                 f"  [{requirement.id} {requirement.level}, {mismatch.source}]"
             )
         step_run = run.steps[-1]
+        if brief:
+            lines += ["", "reproduce:", _indent(step_run.exchange.curl(redactor))]
+            return redactor.text("\n".join(lines))
         step_note = f"step {len(run.steps)} of {len(self.scenario.steps)}: {step_run.step.name}"
         lines += [
             "",

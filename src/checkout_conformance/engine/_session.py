@@ -55,6 +55,9 @@ class SessionState:
     seed: int = 0
     _scenarios: dict[str, tuple[Scenario, list[Case]]] | None = None
     _case_runs: dict[tuple[str, str], CaseRun | Exception] = field(default_factory=dict)
+    # Requirements whose failure was already shown with its whole exchange in this process:
+    # later failures of the same requirements show only what they add.
+    shown_in_full: set[frozenset[str]] = field(default_factory=set)
 
     def library(self) -> Library:
         if self._library is None:

@@ -210,6 +210,11 @@ class Settings:
         return is_live(self.base_url, self.profile)
 
     @property
+    def failures_dir(self) -> Path:
+        """Where each failing exchange is written in full, beside the certificate."""
+        return self.certificate_path.parent / "failures"
+
+    @property
     def charges_allowed(self) -> bool:
         return not self.live or self.allow_live_charges
 

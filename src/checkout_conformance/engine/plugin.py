@@ -8,24 +8,25 @@ the records and writes the one certificate.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import shlex
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .. import __version__, certificate, properties
+from .. import __version__, certificate, properties, results
 from .._yamlfile import DataFileError
-from ..catalog import load_catalog
+from ..catalog import blocks_run, load_catalog
 from ..contract import load_contract
 from ..records import new_record, settle
 from ..redact import API_KEY_ENV, RedactingFilter, Redactor
-from ..transport import Target, TargetGone
+from ..transport import Target, TargetGone, evidence
 from . import _allure, _junit
 from ._bodies import BodyLibrary
 from ._items import RECORD_KEY, ScenarioFile
@@ -46,6 +47,55 @@ REDACTED_LOGGERS = ("httpx", "httpcore", "urllib3", "schemathesis", "hypothesis"
 
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+def _progress_writer(config: pytest.Config) -> Callable[[int], None] | None:
+    """Marks on the property test's line while it runs (`… 250 500 …` cases), so a long run
+    shows it is moving; none under xdist workers, which have no terminal."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or is_worker(config):
+        return None
+
+    def progress(cases: int) -> None:
+        # Past output capture, as pytest's live logging writes during a test.
+        suspended = capture.global_and_fixture_disabled() if capture else contextlib.nullcontext()
+        with suspended:
+            reporter.write(f" {cases}", flush=True)
+
+    return progress
+
+
+def _short(test: str) -> str:
+    """A test's name without its file: the scenario id and case, or the property test."""
+    return test.rsplit("::", 1)[-1]
+
+
+def _report_paths(state: SessionState) -> list[str]:
+    """Where the other reports of this run are, for the last lines of the summary."""
+    config = state.config
+    lines = []
+    failures = state.settings.failures_dir
+    if any(record["failures"] for record in state.records) and failures.is_dir():
+        lines.append(f"failing exchanges in full: {failures} (exchange.txt, curl.sh per test)")
+    allure = getattr(config.option, "allure_report_dir", None)
+    if allure:
+        lines.append(f"Allure results: {allure} (HTML report: scripts/allure-report)")
+    html = config.getoption("htmlpath", None)
+    if html:
+        lines.append(f"HTML report: {Path(html).resolve()}")
+    return lines
+
+
+def _property_failures(error: BaseException) -> list[str]:
+    """The messages of the property checks' failures in `error` (one, or a group of distinct
+    ones from Hypothesis), in order and without repeats; empty for any other error."""
+    if isinstance(error, properties.PropertyFailure):
+        return [str(error)]
+    if isinstance(error, BaseExceptionGroup):
+        found = [text for inner in error.exceptions for text in _property_failures(inner)]
+        return list(dict.fromkeys(found))
+    return []
 
 
 def _only_warns(report: pytest.TestReport) -> bool:
@@ -77,6 +127,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state = SessionState(config=config, settings=settings, redactor=redactor)
     state.seed = _seed_for(config, settings)
     config.stash[STATE_KEY] = state
+    if not is_worker(config):
+        evidence.reset(settings.failures_dir)
     config.pluginmanager.register(SessionReporter(state), "checkout-conformance-session")
 
 
@@ -196,6 +248,10 @@ class SessionReporter:
     ) -> Generator[None, Any, Any]:
         """Redact every report, and hand the item's record to the controller (xdist-safe)."""
         report = yield
+        if report.when == "call" and call.excinfo is not None:
+            found = _property_failures(call.excinfo.value)
+            if found:  # what the checks found, without the suite's source or Hypothesis' hints
+                report.longrepr = "\n\n".join(found)
         redactor = self.state.redactor
         if redactor:
             if report.longrepr is not None and not isinstance(report.longrepr, tuple):
@@ -299,18 +355,25 @@ class SessionReporter:
             f"  requests: {sent['total']} ({sent['scenarios']} scenarios, {sent['generated']}"
             f" generated; {sent['retries_after_429']} retries after a 429)"
         )
-        for requirement in document["requirements"]:
-            if requirement["status"] != "failed":
-                continue
-            counts_as_failure = requirement["level"] == "MUST" or (
-                state.settings.fail_on_should and requirement["level"] == "SHOULD"
+        for group in results.failure_groups(state.records, load_catalog()):
+            blocks = blocks_run({group.level}, state.settings.fail_on_should)
+            marker = "FAILED " if blocks else "WARNING"
+            count = len(group.tests)
+            write(
+                f"  {marker} {group.requirement} ({group.level}) failed in {count}"
+                f" test{'s' if count != 1 else ''}: {group.reason}"
             )
-            marker = "FAILED " if counts_as_failure else "WARNING"
-            reason = (requirement.get("reasons") or [""])[0]
-            write(f"  {marker} {requirement['id']} ({requirement['level']}): {reason}")
+            test, location = group.tests[0]
+            write(f"          smallest reproducer: {_short(test)} ({location})")
+            others = [_short(t) for t, _ in group.tests[1:]]
+            if others:
+                more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+                write(f"          also: {', '.join(others[:8])}{more}")
         for error in document["suite_errors"]:
             write(f"  SUITE ERROR {error}")
         write(f"certificate: {state.settings.certificate_path}")
+        for line in _report_paths(state):
+            write(line)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pycollect_makeitem(self, collector: pytest.Collector, name: str, obj: Any) -> None:
@@ -366,6 +429,8 @@ class SessionReporter:
             seed=self.state.seed,
             record=record,
             charges_allowed=self.state.settings.charges_allowed,
+            failures_dir=self.state.settings.failures_dir,
+            on_progress=_progress_writer(request.config),
         )
         yield run
         wanted = (

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .. import __version__, _resources
+from .._yamlfile import display_path
 from ..catalog import LEVEL_RANK, Catalog
 from ..contract import Contract
 from ..records import Record
-from ..transport import BudgetExhausted, Exchange, PreparedRequest, Target, curl_line
+from ..transport import BudgetExhausted, Exchange, PreparedRequest, Target, curl_line, evidence
 from ._checks import REQUEST_SCHEMA, Verdict, is_charge, judge
 from ._mapping import business_valid, real_ids
 
 DROPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept"})
 MAX_KEPT_ANSWER_BYTES = 64 * 1024  # larger answers are not kept for repeats (memory)
+PROGRESS_EVERY = 250  # generated cases between two progress marks in the terminal
 
 
 @functools.cache
@@ -95,6 +99,8 @@ class PropertyRun:
     seed: int
     record: Record
     charges_allowed: bool = True  # False on a live target without --allow-live-charges
+    failures_dir: Path | None = None  # where failing exchanges are written in full
+    on_progress: Callable[[int], None] | None = None  # told every PROGRESS_EVERY cases
     charged_cases: int = 0
     positive_cases: int = 0
     negative_cases: int = 0
@@ -155,6 +161,9 @@ class PropertyRun:
     def check(self, case: Any) -> None:
         positive = case.meta is not None and case.meta.generation.mode.is_positive
         self._map(case, positive)
+        done = self.positive_cases + self.negative_cases
+        if self.on_progress is not None and done % PROGRESS_EVERY == 0:
+            self.on_progress(done)
         request = prepared_request(case, self.target)
         key = (request.method, request.url, tuple(request.headers), request.body, positive)
         exchange = self._answers.get(key)
@@ -190,9 +199,14 @@ class PropertyRun:
             self.record["rate_limited"] = self.target.rate_limited - self._waits_at_start
             self.record["requests"] = self.target.sent - self._sent_at_start
 
-    def _fail(self, failures: list[Verdict], exchange: Any) -> None:
+    def _fail(self, failures: list[Verdict], exchange: Exchange) -> None:
         failures.sort(key=lambda verdict: LEVEL_RANK[self.catalog[verdict.requirement].level])
         redactor = self.target.redactor
+        failed = list(dict.fromkeys(v.requirement for v in failures))
+        worst = self.catalog[failed[0]].level
+        header = f"[{worst}] {', '.join(failed)} · generated request · {self.record['location']}"
+        lines = [header, ""]
+        lines += [f"  x {v.requirement}: {redactor.text(str(v.problem))}" for v in failures]
         shown = "\n".join(
             [
                 "request:",
@@ -203,6 +217,12 @@ class PropertyRun:
                 curl_line(exchange.request, redactor),
             ]
         )
+        lines += ["", shown, f"Reproduce the generation with --conformance-seed={self.seed}"]
+        text = "\n".join(lines)
+        if self.failures_dir is not None:
+            test = f"{self.record['test']}-{'-'.join(failed)}"
+            folder = evidence.write(self.failures_dir, test, exchange, redactor, text)
+            text += f"\nfull exchange and curl.sh: {display_path(folder)}"
         for verdict in failures:
             requirement = verdict.requirement
             summary = redactor.text(str(verdict.problem))
@@ -219,15 +239,9 @@ class PropertyRun:
                                 f"{exchange.request.method} {exchange.request.url}"
                             ),
                             "status": exchange.status,
+                            "request_bytes": len(exchange.request.body or b""),
                             "detail": shown[:2000],
                         },
                     }
                 )
-        lines = [
-            f"{v.requirement} ({self.catalog[v.requirement].level}): "
-            f"{redactor.text(str(v.problem))}"
-            for v in failures
-        ]
-        lines += ["", shown, f"Reproduce the generation with --conformance-seed={self.seed}"]
-        worst = self.catalog[failures[0].requirement].level
-        raise failure_class(failures[0].requirement)(f"[{worst}] " + "\n".join(lines))
+        raise failure_class(failed[0])(text)

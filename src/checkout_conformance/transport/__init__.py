@@ -8,9 +8,11 @@ or answers 429 to everything. Both the scenario engine and the property tests se
 this package imports neither of them.
 """
 
+from . import _evidence as evidence
 from ._http import (
     MAX_RESPONSE_BYTES,
     NOT_JSON,
+    SHOWN_BODY_CHARS,
     Exchange,
     PreparedRequest,
     TransportError,
@@ -33,6 +35,7 @@ from ._target import (
 __all__ = [
     "MAX_RESPONSE_BYTES",
     "NOT_JSON",
+    "SHOWN_BODY_CHARS",
     "BudgetExhausted",
     "Exchange",
     "KeyRefused",
@@ -45,6 +48,7 @@ __all__ = [
     "allowed_rate",
     "curl_line",
     "encode_body",
+    "evidence",
     "new_client",
     "retry_delay",
     "send",

@@ -74,19 +74,23 @@ class Exchange:
         return self.body.decode("utf-8", errors="replace")
 
     # -- rendering (always redacted) ---------------------------------------------------------
-    def render_request(self, redactor: Redactor) -> str:
+    def render_request(self, redactor: Redactor, limit: int | None = SHOWN_BODY_CHARS) -> str:
+        """The request as text; the body cut at `limit` characters (None: in full)."""
         lines = [f"{self.request.method} {self.request.url}"]
         lines += [f"{name}: {value}" for name, value in self.request.headers]
         if self.request.body is not None:
-            lines += ["", _shorten(self.request.body.decode("utf-8", errors="replace"))]
+            lines += ["", _shorten(self.request.body.decode("utf-8", errors="replace"), limit)]
         return redactor.text("\n".join(lines))
 
-    def render_response(self, redactor: Redactor) -> str:
+    def render_response(self, redactor: Redactor, limit: int | None = SHOWN_BODY_CHARS) -> str:
+        """The response as text; the body cut at `limit` characters (None: as read)."""
         if self.status is None:
             return redactor.text(f"(no response: {self.error})")
         lines = [f"HTTP {self.status}  ({self.elapsed_ms:.0f} ms)"]
         lines += [f"{name}: {value}" for name, value in self.headers.items()]
-        shown = _shorten(self.text) + (" … (response cut at 1 MiB)" if self.truncated else "")
+        shown = _shorten(self.text, limit) + (
+            " … (response cut at 1 MiB)" if self.truncated else ""
+        )
         lines += ["", shown]
         return redactor.text("\n".join(lines))
 
@@ -94,8 +98,8 @@ class Exchange:
         return curl_line(self.request, redactor)
 
 
-def _shorten(text: str, limit: int = SHOWN_BODY_CHARS) -> str:
-    if len(text) <= limit:
+def _shorten(text: str, limit: int | None = SHOWN_BODY_CHARS) -> str:
+    if limit is None or len(text) <= limit:
         return text
     return f"{text[:limit]} … ({len(text) - limit} more characters)"
 
@@ -104,8 +108,12 @@ def _single_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def curl_line(request: PreparedRequest, redactor: Redactor) -> str:
-    """One shell line that repeats the request, with the key read from the environment."""
+def curl_line(request: PreparedRequest, redactor: Redactor, body_file: str | None = None) -> str:
+    """One shell line that repeats the request, with the key read from the environment.
+
+    A body longer than the terminal shows is sent from a file: `body_file` names it (the failure
+    folder holds it), else the line says where the full exchange is.
+    """
     parts = ["curl", "-sS", "-i", "-X", request.method, _single_quote(request.url)]
     for name, value in request.headers:
         if name.lower() in ("content-length", "user-agent", "accept-encoding"):
@@ -113,8 +121,13 @@ def curl_line(request: PreparedRequest, redactor: Redactor) -> str:
         parts += ["-H", _single_quote(f"{name}: {value}")]
     if request.body is not None:
         body = request.body.decode("utf-8", errors="replace")
-        if len(body) > SHOWN_BODY_CHARS:
-            parts += ["--data-binary", f"@body.json  # body of {len(request.body)} bytes not shown"]
+        if body_file is not None:
+            parts += ["--data-binary", f"@{body_file}"]
+        elif len(body) > SHOWN_BODY_CHARS:
+            parts += [
+                "--data-binary",
+                f"@request-body.json  # {len(request.body)} bytes: see the failure's folder",
+            ]
         else:
             parts += ["--data-raw", _single_quote(body)]
     line = " ".join(parts)
