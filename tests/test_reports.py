@@ -54,8 +54,15 @@ def test_certificate_content(smoke_run: SuiteRun) -> None:
     assert certificate["verdict"] == "incomplete"
     assert "--implementation-name=reference-under-test" in certificate["run"]["command"]
     curl = next(r for r in certificate["requirements"] if r["id"] == "CURL-001")
-    assert curl["status"] == "passed" and curl["tests"]
-    assert all(test["outcome"] == "passed" for test in curl["tests"])
+    assert curl["status"] == "passed" and curl["tests"]["passed"] > 0
+    assert curl["tests"]["failed"] == curl["tests"]["not_tested"] == 0
+    assert "failing_tests" not in curl
+    # Every test of every requirement is in the tests file, whose hash the certificate holds.
+    tests_file = certificates.tests_path(smoke_run.certificate_path)
+    listed = json.loads(tests_file.read_text())["requirements"]["CURL-001"]
+    assert len(listed) == curl["tests"]["passed"]
+    assert all(test["outcome"] == "passed" for test in listed)
+    assert certificate["tests_file"]["name"] == tests_file.name
 
 
 @pytest.mark.e2e
@@ -111,6 +118,15 @@ def test_verify_accepts_a_fresh_certificate(smoke_run: SuiteRun) -> None:
             "AUTH-001 is MUST in the catalog, MAY here",
         ),
         (lambda c: c.pop("run"), "schema: (top level): 'run' is a required property"),
+        # Edits that keep the certificate consistent are caught by its digest alone.
+        (
+            lambda c: c["implementation"].update(host="sandbox.acme.example"),
+            "content: changed after it was written",
+        ),
+        (
+            lambda c: c["run"].update(started="2020-01-01T00:00:00+00:00"),
+            "content: changed after it was written",
+        ),
     ],
 )
 def test_verify_names_what_does_not_match(
@@ -123,6 +139,46 @@ def test_verify_names_what_does_not_match(
     result = verify_cli(path)
     assert result.returncode == 1
     assert message in result.stdout
+    assert "content: changed after it was written" in result.stdout or "schema:" in result.stdout
+
+
+@pytest.mark.e2e
+def test_a_signed_certificate_verifies_only_with_its_key(
+    smoke_run: SuiteRun, tmp_path: Path
+) -> None:
+    path = tmp_path / "certificate.json"
+    shutil.copy(smoke_run.certificate_path, path)
+    shutil.copy(certificates.tests_path(smoke_run.certificate_path), certificates.tests_path(path))
+    for prefix in ("ours", "theirs"):
+        assert _cli("certificate", "keygen", str(tmp_path / prefix)).returncode == 0
+    assert (tmp_path / "ours.pem").stat().st_mode & 0o077 == 0  # the private key is private
+    signed = _cli("certificate", "sign", str(path), "--private-key", str(tmp_path / "ours.pem"))
+    assert signed.returncode == 0, signed.stderr
+    ours = _cli("certificate", "verify", str(path), "--public-key", str(tmp_path / "ours.pub.pem"))
+    assert ours.returncode == 0 and "signed by the key given" in ours.stdout, ours.stdout
+    theirs = _cli(
+        "certificate", "verify", str(path), "--public-key", str(tmp_path / "theirs.pub.pem")
+    )
+    assert theirs.returncode == 1 and "signed with another key" in theirs.stdout
+    document = json.loads(path.read_text())
+    document["integrity"]["signature"]["value"] = document["integrity"]["signature"]["value"][::-1]
+    path.write_text(json.dumps(document))
+    forged = _cli("certificate", "verify", str(path))
+    assert forged.returncode == 1 and "does not match the certificate's digest" in forged.stdout
+    unsigned = tmp_path / "unsigned.json"
+    shutil.copy(smoke_run.certificate_path, unsigned)
+    public = str(tmp_path / "ours.pub.pem")
+    needs = _cli("certificate", "verify", str(unsigned), "--public-key", public)
+    assert needs.returncode == 1 and "not signed" in needs.stdout
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "checkout_conformance", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_verify_of_a_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:

@@ -8,13 +8,14 @@ against its schema, this checkout's files and its own results.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,12 +32,14 @@ from .results import (
     RequirementResult,
     counts,
     requirement_results,
+    smallest_first,
     tally,
     verdict,
     verdict_from_counts,
 )
 
-CERTIFICATE_VERSION = 1
+CERTIFICATE_VERSION = 2
+TESTS_FILE_SUFFIX = "-tests.json"
 SCHEMA_PATH = _resources.CONTRACTS_DIR / "certificate.schema.json"
 BADGE_COLOURS = {
     "conformant": "brightgreen",
@@ -118,10 +121,44 @@ def combined_hash(hashes: Mapping[str, str]) -> str:
 
 
 def _requirement_entry(result: RequirementResult) -> dict[str, Any]:
-    entry = asdict(result)
-    if not entry["reasons"]:
-        del entry["reasons"]
+    """A requirement in the certificate: counts of its tests, and the failing ones in full
+    (the smallest reproducer first). Every test is listed in the tests file."""
+    outcomes = [test["outcome"] for test in result.tests]
+    entry: dict[str, Any] = {
+        "id": result.id,
+        "level": result.level,
+        "area": result.area,
+        "title": result.title,
+        "status": result.status,
+        "tests": {k: outcomes.count(k) for k in ("passed", "failed", "not_tested")},
+    }
+    failing = [test for test in result.tests if test["outcome"] == "failed"]
+    if failing:
+        entry["failing_tests"] = sorted(failing, key=smallest_first)
+    if result.reasons:
+        entry["reasons"] = result.reasons
     return entry
+
+
+def tests_index(records: Iterable[Record], catalog: Catalog) -> dict[str, Any]:
+    """The companion file: every test of every requirement, with its outcome."""
+    results = requirement_results(list(records), catalog)
+    return {
+        "requirements": {
+            result.id: [
+                {key: test[key] for key in ("test", "location", "outcome", "reason") if key in test}
+                for test in result.tests
+            ]
+            for result in results
+        }
+    }
+
+
+def content_digest(certificate: Mapping[str, Any]) -> str:
+    """sha256 of the certificate's canonical JSON, without its `integrity` member."""
+    content = {key: value for key, value in certificate.items() if key != "integrity"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _requests(records: list[Record]) -> dict[str, int]:
@@ -268,12 +305,21 @@ def markdown(certificate: Mapping[str, Any]) -> str:
             "",
             "## Failed requirements",
             "",
-            "| requirement | level | reason |",
-            "|---|---|---|",
+            "| requirement | level | failing tests | smallest reproducer | first reason |",
+            "|---|---|---:|---|---|",
         ]
         for requirement in failed:
-            reason = (requirement.get("reasons") or [""])[0].replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {requirement['id']} | {requirement['level']} | {reason[:200]} |")
+            reason = _cell((requirement.get("reasons") or [""])[0])[:200]
+            first = (requirement.get("failing_tests") or [{}])[0]
+            reproducer = (
+                f"`{str(first['test']).rsplit('::', 1)[-1]}` ({first.get('location') or ''})"
+                if first
+                else ""
+            )
+            lines.append(
+                f"| **{requirement['id']}**: {_cell(requirement['title'])} | {requirement['level']}"
+                f" | {requirement['tests']['failed']} | {_cell(reproducer)} | {reason} |"
+            )
     untested = [r for r in certificate["requirements"] if r["status"] == "not_tested"]
     if untested:
         lines += ["", "## Not tested", "", "| requirement | level | why |", "|---|---|---|"]
@@ -284,7 +330,24 @@ def markdown(certificate: Mapping[str, Any]) -> str:
         lines += ["", "## Suite errors", ""] + [
             f"- {error}" for error in certificate["suite_errors"]
         ]
+    signed = "signed" if certificate.get("integrity", {}).get("signature") else "not signed"
+    lines += [
+        "",
+        "## Checking this certificate",
+        "",
+        f"`checkout-conformance certificate verify certificate.json` (this one is {signed};"
+        " add `--public-key PUBLIC.pem` to require the signer's key). It checks that nothing was"
+        " changed since the run wrote it (a sha256 over its content; the signature, if any), that"
+        " the verdict follows from the results, and that the contract, catalog and scenarios"
+        " are this checkout's. It cannot prove which host was tested: the signer vouches for"
+        " that. Every test of every requirement is in the tests file"
+        f" (`{certificate.get('tests_file', {}).get('name', 'certificate-tests.json')}`).",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def companion_paths(path: Path) -> tuple[Path, Path]:
@@ -297,12 +360,26 @@ def _write_atomically(path: Path, text: str) -> None:
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
+    os.chmod(temporary, 0o644)  # a report to publish, not a secret (mkstemp makes it 0600)
     os.replace(temporary, path)
 
 
-def write(certificate: Mapping[str, Any], path: Path) -> None:
-    """Write the certificate, its Markdown and its badge; atomically, so no reader sees half."""
+def tests_path(path: Path) -> Path:
+    """certificate.json -> certificate-tests.json beside it."""
+    return path.with_name(f"{path.stem}{TESTS_FILE_SUFFIX}")
+
+
+def write(certificate: dict[str, Any], tests: Mapping[str, Any], path: Path) -> None:
+    """Write the tests file, then the certificate (with the tests file's hash and its own
+    digest), its Markdown and its badge; atomically, so no reader sees half."""
     markdown_path, badge_path = companion_paths(path)
+    tests_text = json.dumps(tests, indent=1, ensure_ascii=False) + "\n"
+    _write_atomically(tests_path(path), tests_text)
+    certificate["tests_file"] = {
+        "name": tests_path(path).name,
+        "sha256": hashlib.sha256(tests_text.encode("utf-8")).hexdigest(),
+    }
+    certificate["integrity"] = {"sha256": content_digest(certificate)}
     _write_atomically(path, json.dumps(certificate, indent=2, ensure_ascii=False) + "\n")
     _write_atomically(markdown_path, markdown(certificate))
     _write_atomically(badge_path, json.dumps(badge(certificate), indent=2) + "\n")
@@ -320,12 +397,117 @@ def schema_errors(certificate: Any) -> list[str]:
     ]
 
 
-def verify(certificate: Mapping[str, Any], root: Path | None = None) -> list[str]:
-    """Every reason not to trust this certificate in this checkout; empty when it checks out."""
+class SigningError(Exception):
+    """A key that cannot sign or verify (not Ed25519 PEM, unreadable); the message says why."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def generate_key() -> tuple[bytes, bytes]:
+    """A new Ed25519 key pair as PEM: (private, public)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public
+
+
+def _raw_public(public_pem: bytes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        key = serialization.load_pem_public_key(public_pem)
+    except ValueError as error:
+        raise SigningError(f"not a PEM public key ({error})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise SigningError("not an Ed25519 public key")
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def sign(certificate: dict[str, Any], private_pem: bytes) -> None:
+    """Sign the certificate's digest with an Ed25519 key (PEM, unencrypted), in place."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        key = serialization.load_pem_private_key(private_pem, password=None)
+    except (ValueError, TypeError) as error:
+        raise SigningError(f"not an unencrypted PEM private key ({error})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningError("not an Ed25519 private key")
+    digest = content_digest(certificate)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    certificate["integrity"] = {
+        "sha256": digest,
+        "signature": {
+            "algorithm": "ed25519",
+            "public_key": _b64(public),
+            "value": _b64(key.sign(digest.encode("ascii"))),
+        },
+    }
+
+
+def _signature_problems(certificate: Mapping[str, Any], public_pem: bytes | None) -> list[str]:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    signature = certificate["integrity"].get("signature")
+    if signature is None:
+        return ["signature: the certificate is not signed (--public-key needs a signed one)"]
+    embedded = base64.b64decode(signature["public_key"])
+    if public_pem is not None and _raw_public(public_pem) != embedded:
+        return ["signature: signed with another key than the one given"]
+    try:
+        Ed25519PublicKey.from_public_bytes(embedded).verify(
+            base64.b64decode(signature["value"]),
+            certificate["integrity"]["sha256"].encode("ascii"),
+        )
+    except (InvalidSignature, ValueError):
+        return ["signature: does not match the certificate's digest"]
+    return []
+
+
+def verify(
+    certificate: Mapping[str, Any],
+    root: Path | None = None,
+    public_key: bytes | None = None,
+    tests_file: Path | None = None,
+) -> list[str]:
+    """Every reason not to trust this certificate in this checkout; empty when it checks out.
+
+    It proves that the certificate is unchanged since it was written (its digest; with
+    `public_key`, that the holder of that key signed it), that its verdict follows from its own
+    results, and that it was made with this checkout's contract, catalog and scenarios. It does
+    not prove that the run happened against the host it names: whoever ran the suite says so.
+    """
     root = root or _resources.project_root()
     problems = schema_errors(certificate)
     if problems:
         return [f"schema: {problem}" for problem in problems]
+    if content_digest(certificate) != certificate["integrity"]["sha256"]:
+        problems.append(
+            "content: changed after it was written (its digest does not match: the host, the"
+            " dates, the verdict or the results were edited)"
+        )
+    elif public_key is not None or "signature" in certificate["integrity"]:
+        problems += _signature_problems(certificate, public_key)
+    if tests_file is not None and tests_file.is_file():
+        recorded = certificate["tests_file"]["sha256"]
+        if hashlib.sha256(tests_file.read_bytes()).hexdigest() != recorded:
+            problems.append(f"tests file: {tests_file.name} differs from the one certified")
     suite = certificate["suite"]
     if suite["contract_sha256"] != load_contract().sha256():
         problems.append("contract: contracts/checkouts.openapi.yaml differs from the one certified")

@@ -112,28 +112,88 @@ def _cmd_drift(args: argparse.Namespace) -> int:
     return 1
 
 
-def _cmd_certificate_verify(args: argparse.Namespace) -> int:
+def _read_json(path: Path) -> Any:
     import json
 
-    from .certificate import verify
-
-    path = Path(args.path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise UsageError(f"{path}: not JSON: {exc}") from None
-    problems = verify(document)
+
+
+def _read_key(option: str, path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _cmd_certificate_verify(args: argparse.Namespace) -> int:
+    from .certificate import SigningError, tests_path, verify
+
+    path = Path(args.path)
+    document = _read_json(path)
+    public_key = _read_key("--public-key", args.public_key) if args.public_key else None
+    try:
+        problems = verify(document, public_key=public_key, tests_file=tests_path(path))
+    except SigningError as exc:
+        raise UsageError(f"--public-key {args.public_key}: {exc}") from None
     if problems:
         print(f"{path}: NOT verified ({len(problems)} problem(s)):")
         for problem in problems:
             print(f"  - {problem}")
         return 1
-    print(
-        f"{path}: verified - {document['verdict']} for {document['implementation']['host']},"
-        " schema-valid, hashes match this checkout, verdict consistent with its results"
+    signature = document["integrity"].get("signature")
+    signed = (
+        " signed by the key given"
+        if public_key is not None
+        else " signed (check who signed it with --public-key)"
+        if signature
+        else " not signed"
     )
+    print(
+        f"{path}: verified - {document['verdict']} for {document['implementation']['host']};"
+        f" unchanged since written,{signed}; hashes match this checkout; verdict consistent"
+        " with its results"
+    )
+    return 0
+
+
+def _cmd_certificate_sign(args: argparse.Namespace) -> int:
+    import json
+
+    from .certificate import SigningError, content_digest, sign
+
+    path = Path(args.path)
+    document = _read_json(path)
+    if document.get("integrity", {}).get("sha256") != content_digest(document):
+        raise UsageError(f"{path}: changed after it was written; refusing to sign it")
+    try:
+        sign(document, _read_key("--private-key", args.private_key))
+    except SigningError as exc:
+        raise UsageError(f"--private-key {args.private_key}: {exc}") from None
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(
+        f"{path}: signed (verify with: checkout-conformance certificate verify {path}"
+        " --public-key PUBLIC.pem)"
+    )
+    return 0
+
+
+def _cmd_certificate_keygen(args: argparse.Namespace) -> int:
+    from .certificate import generate_key
+
+    private_path, public_path = Path(f"{args.prefix}.pem"), Path(f"{args.prefix}.pub.pem")
+    for existing in (private_path, public_path):
+        if existing.exists():
+            raise UsageError(f"{existing} exists; choose another prefix")
+    private, public = generate_key()
+    private_path.touch(mode=0o600)
+    private_path.write_bytes(private)
+    public_path.write_bytes(public)
+    print(f"private key: {private_path} (keep it secret); public key: {public_path}")
     return 0
 
 
@@ -353,7 +413,21 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="re-check a certificate: schema, hashes against this checkout, verdict"
     )
     verify.add_argument("path", metavar="PATH", help="the certificate JSON file")
+    verify.add_argument(
+        "--public-key", metavar="PEM", help="require a valid Ed25519 signature by this key"
+    )
     verify.set_defaults(handler=_cmd_certificate_verify)
+    sign = certificate_commands.add_parser(
+        "sign", help="sign a certificate's digest with an Ed25519 private key (PEM)"
+    )
+    sign.add_argument("path", metavar="PATH", help="the certificate JSON file (signed in place)")
+    sign.add_argument("--private-key", metavar="PEM", required=True, help="the signing key")
+    sign.set_defaults(handler=_cmd_certificate_sign)
+    keygen = certificate_commands.add_parser(
+        "keygen", help="make an Ed25519 key pair: PREFIX.pem (private) and PREFIX.pub.pem"
+    )
+    keygen.add_argument("prefix", metavar="PREFIX", help="path prefix of the two files")
+    keygen.set_defaults(handler=_cmd_certificate_keygen)
     return parser
 
 

@@ -8,6 +8,7 @@ follows the product spec's rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -62,7 +63,7 @@ def requirement_results(records: Iterable[Record], catalog: Catalog) -> list[Req
             # Scenarios before generated cases (their ids read better), in an xdist-proof order.
             ordered = sorted(result.tests, key=lambda t: (_generated(t), str(t["test"])))
             found = (f["reason"] for t in ordered for f in t.get("failures", []))
-            result.reasons = list(dict.fromkeys(found))[:5]
+            result.reasons = distinct(found)[:5]
         elif outcomes and all(outcome == "passed" for outcome in outcomes):
             result.status = "passed"
         else:
@@ -101,6 +102,29 @@ def failure_groups(records: Iterable[Record], catalog: Catalog) -> list[FailureG
             tests = list(dict.fromkeys((test, location) for _, test, location, _ in entries))
             groups.append(FailureGroup(requirement.id, requirement.level, entries[0][3], tests))
     return groups
+
+
+_RANDOM_ID = re.compile(r"\b([a-z]{2,5})_[A-Za-z0-9]{12,}\b")
+
+
+def distinct(reasons: Iterable[str]) -> list[str]:
+    """Reasons in order without repeats, where two reasons that differ only by a random id
+    (`cks_6FFKs4B00NpHSXMeKX4oB`) are the same reason."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for reason in reasons:
+        key = _RANDOM_ID.sub(r"\1_*", reason)
+        if key not in seen:
+            seen.add(key)
+            kept.append(reason)
+    return kept
+
+
+def smallest_first(test: Mapping[str, Any]) -> tuple[bool, int, str]:
+    """Sort key for failing tests: scenarios before generated cases, smaller requests first."""
+    failures = test.get("failures", [])
+    size = min((int(f["evidence"].get("request_bytes", 1 << 30)) for f in failures), default=0)
+    return (_generated(test), size, str(test["test"]))
 
 
 def _generated(test: Mapping[str, Any]) -> bool:

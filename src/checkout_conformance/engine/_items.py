@@ -161,9 +161,7 @@ class ScenarioItem(pytest.Item):
                     "requirement": mismatch.requirement,
                     "reason": target.redactor.text(f"{self.name}: {mismatch.render()}"),
                     "evidence": {
-                        "request": target.redactor.text(
-                            f"{last.request.method} {last.request.url}"
-                        ),
+                        "request": target.redactor.text(last.request.line),
                         "status": last.status,
                         "request_bytes": len(last.request.body or b""),
                         "expectation": target.redactor.text(

@@ -318,7 +318,8 @@ class SessionReporter:
         document = state.redactor.value(
             certificate.build(state.records, load_catalog(), load_contract(), info)
         )
-        certificate.write(document, settings.certificate_path)
+        tests = state.redactor.value(certificate.tests_index(state.records, load_catalog()))
+        certificate.write(document, tests, settings.certificate_path)
         state.summary = document
         _allure.write_run_files(state.config, document)
         if document["suite_errors"] and session.exitstatus in (

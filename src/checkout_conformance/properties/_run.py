@@ -223,6 +223,11 @@ class PropertyRun:
             test = f"{self.record['test']}-{'-'.join(failed)}"
             folder = evidence.write(self.failures_dir, test, exchange, redactor, text)
             text += f"\nfull exchange and curl.sh: {display_path(folder)}"
+        # The certificate names the host once; its evidence holds the exchange without it.
+        request_lines = exchange.render_request(redactor).split("\n")
+        request_lines[0] = redactor.text(exchange.request.line)
+        response_text = exchange.render_response(redactor)
+        detail = "\n".join(["request:", *request_lines, "response:", response_text])
         for verdict in failures:
             requirement = verdict.requirement
             summary = redactor.text(str(verdict.problem))
@@ -235,12 +240,10 @@ class PropertyRun:
                         "evidence": {
                             "generated": True,
                             "seed": self.seed,
-                            "request": redactor.text(
-                                f"{exchange.request.method} {exchange.request.url}"
-                            ),
+                            "request": redactor.text(exchange.request.line),
                             "status": exchange.status,
                             "request_bytes": len(exchange.request.body or b""),
-                            "detail": shown[:2000],
+                            "detail": detail[:2000],
                         },
                     }
                 )

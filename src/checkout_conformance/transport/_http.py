@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -37,6 +38,13 @@ class PreparedRequest:
     url: str
     headers: list[tuple[str, str]]
     body: bytes | None
+
+    @property
+    def line(self) -> str:
+        """`POST /checkouts?...`: the method and the target without the host (certificates
+        name the host once, in `implementation`)."""
+        parts = urlsplit(self.url)
+        return f"{self.method} {parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers:
