@@ -29,6 +29,8 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
         tmp_path,
         "suites/auth",
         "suites/checkout_url",
+        "suites/properties",
+        "--examples=20",
         f"--alluredir={tmp_path / 'allure'}",
         f"--junitxml={tmp_path / 'junit.xml'}",
         "--implementation-name=reference-under-test",
@@ -195,15 +197,21 @@ def test_allure_results_carry_labels_links_and_unique_history(smoke_run: SuiteRu
     history_ids = [result["historyId"] for result in results]
     assert len(set(history_ids)) == len(history_ids), "each expanded case is its own Allure test"
     curl = next(r for r in results if "curl-minimal-confirmed" in r["fullName"])
-    labels = {(label["name"], label["value"]) for label in curl["labels"]}
+    curl_labels = [(label["name"], label["value"]) for label in curl["labels"]]
+    labels = set(curl_labels)
     assert ("epic", "The checkout_url rule") in labels
     assert ("severity", "critical") in labels
     assert ("requirement", "CURL-001") in labels
     assert any(name == "story" and value.startswith("CURL-001: ") for name, value in labels)
     link = next(link for link in curl["links"] if link["name"] == "CURL-001")
     assert link["type"] == "tms"
-    assert link["url"].startswith("file://")
-    assert link["url"].endswith("contracts/requirements.yaml#CURL-001")
+    assert link["url"] == "requirements.html#CURL-001"  # beside the HTML report, anywhere
+    tags = [value for name, value in curl_labels if name == "tag"]
+    assert len(tags) == len(set(tags)), tags
+    prop = next(r for r in results if "test_generated_requests" in r["fullName"])
+    prop_labels = {(label["name"], label["value"]) for label in prop["labels"]}
+    assert ("requirement", "CURL-001") in prop_labels and ("severity", "critical") in prop_labels
+    assert prop["name"].startswith("Requests generated from the contract (seed ")
     attachments = {attachment["name"] for attachment in curl["attachments"]}
     assert {"request", "response", "curl"} <= attachments
     environment = (allure / "environment.properties").read_text()
@@ -352,6 +360,11 @@ def test_the_single_file_html_report_renders_every_test(
     expected = smoke_run.certificate["run"]["tests"]
     assert f"Total {expected} Passed {expected}" in text
     assert "target.host 127.0.0.1" in text
+    assert "POST /checkouts conformance: incomplete (MUST " in text  # the verdict, at the top
+    html = (output / "index.html").read_text()
+    assert "googletagmanager" not in html and "gtag(" not in html  # the report calls nowhere
+    catalog = (output / "requirements.html").read_text()
+    assert "id='CURL-001'" in catalog and "id='AUTH-001'" in catalog
 
 
 @pytest.mark.e2e

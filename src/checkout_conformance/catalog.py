@@ -10,6 +10,7 @@ import functools
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Literal
 
@@ -100,6 +101,31 @@ class Catalog:
     @property
     def ids(self) -> list[str]:
         return list(self._by_id)
+
+    def html(self) -> str:
+        """The catalog as one HTML page with an anchor per requirement (`#CURL-001`), so that
+        reports can link each requirement wherever they are opened."""
+        rows = []
+        area = None
+        for requirement in self:
+            if requirement.area != area:
+                area = requirement.area
+                rows.append(f"<h2 id='{area}'>{escape(requirement.area_title)} ({area})</h2>")
+            rows.append(
+                f"<section id='{requirement.id}'><h3>{requirement.id}"
+                f" <small>{requirement.level}</small></h3><p>{escape(requirement.text)}</p>"
+                f"<p class='source'>Source: {escape(requirement.source)}</p></section>"
+            )
+        return (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<title>POST /checkouts requirements</title><style>"
+            "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+            "small{color:#555;font-weight:normal}.source{color:#555;font-size:.9em}"
+            "section:target{background:#fff3c4}</style></head><body>"
+            f"<h1>POST /checkouts requirements ({len(self)})</h1>"
+            + "".join(rows)
+            + "</body></html>\n"
+        )
 
     def sha256(self) -> str:
         if self.path is None:

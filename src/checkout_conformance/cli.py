@@ -182,6 +182,21 @@ def _cmd_certificate_sign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_catalog(args: argparse.Namespace) -> int:
+    from .catalog import load_catalog
+
+    catalog = load_catalog()
+    if args.html:
+        path = Path(args.html)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(catalog.html(), encoding="utf-8")
+        print(f"catalog: {path} ({len(catalog)} requirements)")
+        return 0
+    for requirement in catalog:
+        print(f"{requirement.id}\t{requirement.level}\t{requirement.text}")
+    return 0
+
+
 def _cmd_certificate_keygen(args: argparse.Namespace) -> int:
     from .certificate import generate_key
 
@@ -372,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     selfcheck.set_defaults(handler=_cmd_selfcheck)
 
+    catalog = commands.add_parser(
+        "catalog", help="list the requirements, or write them as HTML with an anchor per id"
+    )
+    catalog.add_argument("--html", metavar="PATH", help="write the catalog as one HTML page")
+    catalog.set_defaults(handler=_cmd_catalog)
+
     run = commands.add_parser(
         "run",
         help="run the conformance suite (the packaged one, or your own scenario folders)",
@@ -441,6 +462,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
+    except BrokenPipeError:  # `checkout-conformance catalog | head`: the reader left, fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (UsageError, DataFileError, ContractBuildError) as exc:
         print(f"checkout-conformance: error: {exc}", file=sys.stderr)
         return 2

@@ -1,13 +1,56 @@
 // Allure 3 configuration for scripts/allure-report: one self-contained HTML file that opens
-// from file:// (no web server needed), with the suite's name.
+// from file:// (no web server needed), grouped by requirement, with the verdict in its name,
+// categories that separate MUST failures, SHOULD warnings, not-tested and suite errors, and
+// history kept across runs in reports/allure-history.jsonl.
+import { existsSync, readFileSync } from "node:fs";
+
+// The run's certificate (scripts/allure-report passes its path): the verdict in the title.
+function verdict() {
+  const path = process.env.CHECKOUT_CONFORMANCE_CERTIFICATE;
+  if (!path || !existsSync(path)) return "";
+  const certificate = JSON.parse(readFileSync(path, "utf8"));
+  const must = certificate.summary.MUST;
+  return `: ${certificate.verdict} (MUST ${must.passed}/${must.total})`;
+}
+
+const name = `POST /checkouts conformance${verdict()}`;
+
 export default {
-  name: "POST /checkouts conformance",
+  name,
+  historyPath: process.env.CHECKOUT_CONFORMANCE_ALLURE_HISTORY || "reports/allure-history.jsonl",
+  appendHistory: true,
+  // Labels every test carries that say nothing about it.
+  hideLabels: ["host", "thread", "framework", "language", "package", "parentSuite", "suite", "subSuite", "tag"],
+  categories: {
+    rules: [
+      {
+        name: "implementation non-conformant (MUST)",
+        matchers: { statuses: ["failed"], message: /^\[MUST\]/ },
+        groupBy: [{ label: "requirement" }],
+        expand: true,
+      },
+      {
+        name: "SHOULD warnings",
+        matchers: { statuses: ["failed"], message: /^\[(SHOULD|MAY)\]/ },
+        groupBy: [{ label: "requirement" }],
+      },
+      {
+        name: "not tested (profile lacks data, budget, preconditions)",
+        matchers: { statuses: ["skipped"], message: /not tested/ },
+      },
+      {
+        name: "suite or transport errors",
+        matchers: [{ statuses: ["broken"] }, { statuses: ["failed"], message: /^(?!\[(MUST|SHOULD|MAY)\])/ }],
+      },
+    ],
+  },
   plugins: {
     awesome: {
       options: {
         singleFile: true,
-        reportName: "POST /checkouts conformance",
+        reportName: name,
         reportLanguage: "en",
+        groupBy: ["requirement"],
       },
     },
   },

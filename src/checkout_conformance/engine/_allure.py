@@ -1,9 +1,10 @@
-"""Allure labels and attachments for scenario items (inert when Allure is not recording).
+"""Allure labels and attachments for scenario items and the property test (inert when Allure
+is not recording).
 
 epic = requirement area, feature = scenario file, story = requirement, severity from the level,
-tags from the scenario; one link per requirement to its catalog entry; the redacted request,
-response and curl line as attachments, in full (a large body as its own attachment, which the
-curl line sends with `--data-binary @request-body.json`).
+tags from the item's markers (scenario tags, levels, areas); one link per requirement to its
+catalog entry; the redacted request, response and curl line as attachments, in full (a large
+body as its own attachment, which the curl line sends with `--data-binary @request-body.json`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def label(item: ScenarioItem, catalog: Catalog, catalog_url: str) -> None:
     allure.dynamic.feature(item.path.stem)
     allure.dynamic.story(*[f"{r.id}: {r.title}" for r in requirements])
     allure.dynamic.severity(SEVERITY[primary.level])
-    allure.dynamic.tag(*item.scenario.tags, *[r.level for r in requirements])
+    # Tags: allure-pytest makes one of every marker (the scenario's tags, levels and areas).
     # Each expanded case is its own Allure test: its parameters make its history id.
     for name, value in item.case.variables.items():
         shown = value.get("label", value) if isinstance(value, dict) else value
@@ -55,6 +56,39 @@ def label(item: ScenarioItem, catalog: Catalog, catalog_url: str) -> None:
     for requirement in requirements:
         allure.dynamic.label("requirement", requirement.id)
         allure.dynamic.link(f"{catalog_url}#{requirement.id}", name=requirement.id, link_type="tms")
+
+
+def label_property_test(
+    item: pytest.Item, catalog: Catalog, catalog_url: str, requirements: list[str], seed: int
+) -> None:
+    """The property test as QA sees a scenario: a title, requirement labels, links, severity."""
+    if not recording(item.config):
+        return
+    import allure
+
+    judged = [catalog[r] for r in requirements]
+    allure.dynamic.title(f"Requests generated from the contract (seed {seed})")
+    allure.dynamic.description(
+        "Schemathesis generates valid and invalid bodies from the contract; each answer is"
+        f" judged as the catalog words the requirement. Replay with --conformance-seed={seed}."
+        + "".join(f"\n\n**{r.id} ({r.level})**: {r.text}" for r in judged)
+    )
+    allure.dynamic.epic("Generated requests")
+    allure.dynamic.feature("properties")
+    allure.dynamic.story(*[f"{r.id}: {r.title}" for r in judged])
+    allure.dynamic.severity(SEVERITY["MUST"])
+    allure.dynamic.parameter("seed", seed)
+    for requirement in judged:
+        allure.dynamic.label("requirement", requirement.id)
+        allure.dynamic.link(f"{catalog_url}#{requirement.id}", name=requirement.id, link_type="tms")
+
+
+def attach_file(config: pytest.Config, path: Path, name: str) -> None:
+    """Attach a file of the run (a failing exchange in full) to the current Allure test."""
+    if recording(config) and path.is_file():
+        import allure
+
+        allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.TEXT)
 
 
 def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:

@@ -109,8 +109,8 @@ OPTIONS = (
     ),
     Option(
         "catalog_url",
-        "where Allure links requirement IDs to (`#ID` is appended; default: this checkout's"
-        " contracts/requirements.yaml as a file:// URL)",
+        "where Allure links requirement IDs to (`#ID` is appended; default: requirements.html,"
+        " which scripts/allure-report writes beside the report)",
     ),
     Option(
         "suites",
@@ -129,6 +129,9 @@ OPTIONS = (
 )
 
 LIVE_HOST = "live.dodopayments.com"
+# Beside the HTML report's index.html, scripts/allure-report writes the catalog with an anchor
+# per requirement; a relative link works wherever the report folder is opened.
+DEFAULT_CATALOG_URL = "requirements.html"
 DEFAULT_PACED_RPS = 20.0  # half the documented sandbox limit of 40 req/s
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -203,7 +206,7 @@ class Settings:
     allow_live_charges: bool = False
     max_rps: float | None = None  # None: unpaced
     max_requests: int | None = None
-    catalog_url: str = _resources.CATALOG_PATH.resolve().as_uri()
+    catalog_url: str = "requirements.html"
 
     @property
     def live(self) -> bool:
@@ -343,7 +346,7 @@ def load_settings(config: pytest.Config) -> Settings:
         seed=int(values["conformance_seed"]) if values["conformance_seed"] is not None else None,
         implementation_name=values["conformance_implementation_name"],
         implementation_version=values["conformance_implementation_version"],
-        catalog_url=values["conformance_catalog_url"] or _resources.CATALOG_PATH.resolve().as_uri(),
+        catalog_url=values["conformance_catalog_url"] or DEFAULT_CATALOG_URL,
         allow_live=allow_live,
         allow_live_charges=bool(values["conformance_allow_live_charges"]),
         max_rps=float(max_rps) if max_rps is not None else None,

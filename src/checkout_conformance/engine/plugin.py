@@ -237,6 +237,15 @@ class SessionReporter:
         `TargetGone` comes from the one send path (`Target.exchange`), in scenarios and property
         tests alike, as a BaseException that Hypothesis lets through without shrinking.
         """
+        record = item.stash.get(RECORD_KEY, None)
+        if record is not None and record["kind"] == "property":  # Allure names tests at setup
+            _allure.label_property_test(
+                item,
+                load_catalog(),
+                self.state.settings.catalog_url,
+                list(properties.JUDGED),
+                self.state.seed,
+            )
         try:
             return (yield)
         except TargetGone as gone:
@@ -434,6 +443,8 @@ class SessionReporter:
             on_progress=_progress_writer(request.config),
         )
         yield run
+        for folder in sorted(run.evidence):  # the final failing example of each requirement
+            _allure.attach_file(request.config, folder / "exchange.txt", f"{folder.name} (full)")
         wanted = (
             self.state.profile().get("payment_method_id") and self.state.settings.charges_allowed
         )

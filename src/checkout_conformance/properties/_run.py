@@ -101,6 +101,7 @@ class PropertyRun:
     charges_allowed: bool = True  # False on a live target without --allow-live-charges
     failures_dir: Path | None = None  # where failing exchanges are written in full
     on_progress: Callable[[int], None] | None = None  # told every PROGRESS_EVERY cases
+    evidence: set[Path] = field(default_factory=set)  # folders of failing exchanges written
     charged_cases: int = 0
     positive_cases: int = 0
     negative_cases: int = 0
@@ -222,6 +223,7 @@ class PropertyRun:
         if self.failures_dir is not None:
             test = f"{self.record['test']}-{'-'.join(failed)}"
             folder = evidence.write(self.failures_dir, test, exchange, redactor, text)
+            self.evidence.add(folder)
             text += f"\nfull exchange and curl.sh: {display_path(folder)}"
         # The certificate names the host once; its evidence holds the exchange without it.
         request_lines = exchange.render_request(redactor).split("\n")
