@@ -291,9 +291,9 @@ def test_the_plugin_coexists_with_common_plugins(tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_a_canary_key_never_reaches_any_artifact(tmp_path: Path) -> None:
     canary = "sk_live_CANARY_8f3k2j5h7g/+="
-    from checkout_conformance.redact import encoded_forms
+    from checkout_conformance.redact import encoded_forms, look_alikes
 
-    forms = [canary, *encoded_forms(canary)]
+    forms = [canary, *encoded_forms(canary), *look_alikes(canary).values()]
     with serve_in_thread(
         rewrite_of_reference(checkout_url_despite_payment_method, api_key=canary)
     ) as url:

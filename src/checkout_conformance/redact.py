@@ -3,7 +3,9 @@
 The key lives in a `Secret`, whose repr never shows it, and every text that leaves the suite
 (failure reports, captured logs, Allure attachments, certificates, curl lines) goes through a
 `Redactor`, which knows the key and the forms it travels in: raw, base64 (standard and URL-safe,
-with and without padding, alone or as `key:` Basic credentials) and URL-encoded.
+with and without padding, alone or as `key:` Basic credentials), URL-encoded, and the look-alikes
+the AUTH-004 scenarios send (one character changed, a prefix, another case, the other
+environment's prefix).
 """
 
 from __future__ import annotations
@@ -58,6 +60,42 @@ def encoded_forms(value: str) -> dict[str, str]:
     return {form: label for form, label in forms.items() if len(form) >= MIN_SECRET_LENGTH}
 
 
+def _changed_last(key: str) -> str:
+    last = key[-1]
+    if last.isdigit():
+        swapped = str((int(last) + 1) % 10)
+    elif last.isalpha():
+        swapped = "b" if last.lower() == "a" else "a"
+        swapped = swapped.upper() if last.isupper() else swapped
+    else:
+        swapped = "x"
+    return key[:-1] + swapped
+
+
+def _other_environment(key: str) -> str:
+    for mine, other in (("sk_test_", "sk_live_"), ("sk_live_", "sk_test_")):
+        if key.startswith(mine):
+            return other + key[len(mine) :]
+    return "sk_live_" + key
+
+
+# Tokens that resemble the key, for AUTH-004 (a server must refuse each): one character
+# changed, a prefix, another letter case, the other environment's prefix. They are as secret as
+# the key (each gives most of it away), so the redactor knows them too.
+LOOK_ALIKES = {
+    "changedlast": _changed_last,
+    "prefix": lambda key: key[: max(MIN_SECRET_LENGTH, len(key) * 3 // 4)],
+    "swapcase": str.swapcase,
+    "otherenv": _other_environment,
+}
+
+
+def look_alikes(key: str) -> dict[str, str]:
+    """Each look-alike of the key by its name, where it differs from the key."""
+    found = {name: make(key) for name, make in LOOK_ALIKES.items()}
+    return {name: token for name, token in found.items() if token != key}
+
+
 class Redactor:
     """Replaces secrets (and their encoded forms) in text and in JSON-like values."""
 
@@ -73,6 +111,11 @@ class Redactor:
         pairs += [
             (form, f"[redacted: {label} of {SHELL_REFERENCE}]")
             for form, label in encoded_forms(secret).items()
+        ]
+        pairs += [
+            (token, f"[redacted: {name} look-alike of {SHELL_REFERENCE}]")
+            for name, token in look_alikes(secret).items()
+            if len(token) >= MIN_SECRET_LENGTH
         ]
         known = dict(self._replacements)
         known.update(pairs)
@@ -119,6 +162,11 @@ def scan(paths: Iterable[Path], secret: str) -> list[tuple[Path, int, str]]:
     Returns (file, line, which form) without the secret itself, so the report can be printed.
     """
     forms = {secret: "raw", **encoded_forms(secret)}
+    forms.update(
+        (token, f"{name} look-alike")
+        for name, token in look_alikes(secret).items()
+        if len(token) >= MIN_SECRET_LENGTH
+    )
     hits: list[tuple[Path, int, str]] = []
     for root in paths:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())

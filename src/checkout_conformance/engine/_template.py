@@ -4,7 +4,8 @@ Namespaces: `${profile.KEY}` (the target profile; a missing key makes the item *
 `${api_key}` (the secret, only where a scenario must place the key itself), `${captured.NAME}`
 (a value captured by an earlier step) and bare `${NAME}` / `${NAME.FIELD}` for expansion
 variables. A string that is exactly one reference takes the referenced value with its JSON type;
-otherwise references are interpolated as text. Filters: `|base64`, `|urlencode`.
+otherwise references are interpolated as text. Filters: `|base64`, `|urlencode`, and the
+key's look-alikes `|changedlast`, `|prefix`, `|swapcase`, `|otherenv` (see `redact.py`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import base64
 import json
 import re
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..redact import Secret
+from ..redact import LOOK_ALIKES, Secret
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)(?:\|([a-z0-9]+))?\}")
-FILTERS = {
+FILTERS: dict[str, Callable[[str], str]] = {
     "base64": lambda text: base64.b64encode(text.encode()).decode(),
     "urlencode": lambda text: urllib.parse.quote(text, safe=""),
+    **LOOK_ALIKES,  # ${api_key|changedlast}, |prefix, |swapcase, |otherenv (redacted too)
 }
 
 

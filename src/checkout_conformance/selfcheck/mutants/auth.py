@@ -79,3 +79,53 @@ def _case_sensitive_scheme(request: Request, config: ServerConfig) -> Answer | N
     if auth_header(request).startswith(("bearer ", "BEARER ", "BeArEr ")):
         return refuse(request, "Use the Bearer scheme", code=errors.UNAUTHORIZED, status=401)
     return None
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = auth_header(request).partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@before("auth-key-case-insensitive", "AUTH-004", "the key is compared without regard to case")
+def _key_case_insensitive(request: Request, config: ServerConfig) -> Request | None:
+    token = _bearer_token(request)
+    if token is not None and token.lower() == config.api_key.lower():
+        return with_valid_auth(request, config)
+    return None
+
+
+@before("auth-key-prefix-accepted", "AUTH-004", "a prefix of the key (8 characters or more) passes")
+def _key_prefix_accepted(request: Request, config: ServerConfig) -> Request | None:
+    token = _bearer_token(request)
+    if token is not None and len(token) >= 8 and config.api_key.startswith(token):
+        return with_valid_auth(request, config)
+    return None
+
+
+@before(
+    "auth-key-last-character-ignored",
+    "AUTH-004",
+    "keys are compared without their last character (an off-by-one slice)",
+)
+def _key_last_character_ignored(request: Request, config: ServerConfig) -> Request | None:
+    token = _bearer_token(request)
+    key = config.api_key
+    if token is not None and len(token) == len(key) and token[:-1] == key[:-1]:
+        return with_valid_auth(request, config)
+    return None
+
+
+@before(
+    "auth-key-any-environment",
+    "AUTH-004",
+    "a live key is taken for the test key of the same account",
+)
+def _key_any_environment(request: Request, config: ServerConfig) -> Request | None:
+    token = _bearer_token(request)
+    if token is None:
+        return None
+    prefixes = ("sk_test_", "sk_live_")
+    both_keys = token.startswith(prefixes) and config.api_key.startswith(prefixes)
+    if both_keys and token[8:] == config.api_key[8:]:
+        return with_valid_auth(request, config)
+    return None
