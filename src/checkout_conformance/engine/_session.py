@@ -24,7 +24,7 @@ from ..server import EmbeddedServer, ServerDidNotStart
 from ..transport import BudgetExhausted, KeyRefused, Target, TargetUnreachable
 from ._bodies import BodyLibrary
 from ._expand import Case, expand
-from ._model import ExpectationGroups, Library, Scenario, load_scenario_file
+from ._model import ExpectationGroups, Library, Scenario, load_scenarios
 from ._runner import CaseRun, LiveChargeRefused, run_case
 from ._settings import Settings
 from ._template import MissingProfileValue
@@ -126,9 +126,9 @@ class SessionState:
                     if path.suffix not in SCENARIO_SUFFIXES or not path.is_file():
                         continue
                     try:
-                        scenarios = load_scenario_file(path, library)
+                        scenarios, _errors = load_scenarios(path, library)
                     except DataFileError:
-                        continue  # that file's own item reports it
+                        continue  # that file's own item reports it (so do wrong scenarios)
                     for found in scenarios:
                         cases = expand(found.expand, library.contract, library.bodies)
                         self._scenarios[found.id] = (found, cases)

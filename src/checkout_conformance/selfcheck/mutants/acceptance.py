@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...contract import load_contract
 from ...server import ServerConfig, errors
-from .._rewrite import Answer, Request
+from .._rewrite import Answer, Request, json_answer
 from ._helpers import json_body, refuse
 from ._registry import after, before
 
@@ -113,4 +113,27 @@ def _no_mixed_carts(request: Request, config: ServerConfig) -> Answer | None:
     data = config.profile.data
     if data.get("subscription_product_id") in ids and data.get("one_time_product_id") in ids:
         return refuse(request, "cannot mix products")
+    return None
+
+
+@before(
+    "acc-deep-theme-null-crashes",
+    "ACC-003",
+    "a null colour inside customization.theme_config.light/dark is a 500",
+)
+def _deep_theme_null_crashes(request: Request, config: ServerConfig) -> Answer | None:
+    customization = (json_body(request) or {}).get("customization")
+    theme = customization.get("theme_config") if isinstance(customization, dict) else None
+    for mode in ("light", "dark"):
+        colours = theme.get(mode) if isinstance(theme, dict) else None
+        if isinstance(colours, dict) and None in colours.values():
+            return json_answer(request, 500, {"message": "Internal Server Error"})
+    return None
+
+
+@before("acc-null-customer-name-refused", "ACC-003", "a new customer's name: null is refused")
+def _null_customer_name_refused(request: Request, config: ServerConfig) -> Answer | None:
+    customer = (json_body(request) or {}).get("customer")
+    if isinstance(customer, dict) and "name" in customer and customer["name"] is None:
+        return refuse(request, "customer.name must be a string")
     return None
