@@ -61,6 +61,7 @@ def outside_enum(values: list[Any]) -> list[Any]:
     first = text[0]
     candidates = [
         first.lower() if first.lower() != first else first.upper(),
+        first[:1].swapcase() + first[1:],  # mixed case: "uSD", "Ach"; a server must not fold it
         first + "_X",
         "",
         "not_a_" + first.lower(),

@@ -189,3 +189,13 @@ def _repair_later_items(body: dict[str, Any], config: ServerConfig) -> None:
             item["quantity"] = 1
         if item.get("addons") is not None and not isinstance(item.get("addons"), list):
             del item["addons"]
+
+
+@edits_body("val-country-case-folded", "VAL-007", "a country code in any letter case is folded")
+def _fold_country_case(body: dict[str, Any], config: ServerConfig) -> None:
+    address = body.get("billing_address")
+    country = address.get("country") if isinstance(address, dict) else None
+    if isinstance(country, str) and country.upper() in load_contract().enum_values(
+        "CountryCodeAlpha2"
+    ):
+        address["country"] = country.upper()  # type: ignore[index]
