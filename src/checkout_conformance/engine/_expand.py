@@ -9,6 +9,7 @@ readable, stable id, which becomes the item's id and the Allure test's history.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -74,6 +75,60 @@ def outside_enum(values: list[Any]) -> list[Any]:
             seen.add(candidate)
             out.append(candidate)
     return out
+
+
+NESTING = 5000  # deeper than recursive parsers manage with their default stack
+LONG = 300_000  # characters: a long string or key, well inside a 1 MiB body
+
+
+def hostile_bodies(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The classic hostile JSON bodies, derived from a named (accepted) body.
+
+    Each case is `{label, raw, valid}`: `raw` is the body's text (templates in it are rendered
+    at request time) or `{base64: ...}` for bytes that are not UTF-8; `valid` says whether the
+    body is still a valid request (then a 2xx is as right as a 4xx; otherwise only a 4xx is).
+    """
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    inner = text[1:-1]  # the body's members, to add one next to them
+
+    def with_member(member: str) -> str:
+        return "{" + inner + "," + member + "}"
+
+    first = next(iter(body))
+    first_member = json.dumps({first: body[first]}, separators=(",", ":"), ensure_ascii=False)[1:-1]
+    deep_array = "[" * NESTING + "]" * NESTING
+    deep_object = '{"x":' * NESTING + "1" + "}" * NESTING
+
+    def quantity(number: str) -> str:
+        return text.replace('"quantity":1', f'"quantity":{number}', 1)
+
+    many_types = '"allowed_payment_method_types":[' + '"credit",' * 50_000 + '"debit"]'
+    controls = '"customer_business_name":"a\u0000b\u0007c\u001b"'  # raw, unescaped
+    cases = [
+        ("deep-array-known-field", '{"product_cart":' + deep_array + "}", False),
+        ("deep-object-unknown-field", with_member('"x":' + deep_object), False),
+        ("deep-object-in-metadata", with_member('"metadata":' + deep_object), False),
+        ("int32-overflow", quantity("2147483648"), False),
+        ("int64-overflow", quantity("9223372036854775808"), False),
+        ("float-1e400", quantity("1e400"), False),
+        ("long-string", with_member('"customer_business_name":"' + "x" * LONG + '"'), True),
+        ("long-key", with_member('"' + "k" * LONG + '":1'), True),
+        ("large-array", with_member(many_types), False),
+        ("duplicate-keys", with_member(first_member), True),
+        ("lone-surrogate", with_member('"customer_business_name":"\\ud800"'), True),
+        ("nul-and-controls", with_member(controls), False),
+        ("bom", "\ufeff" + text, True),
+    ]
+    found = [{"label": label, "raw": raw, "valid": valid} for label, raw, valid in cases]
+    invalid_utf8 = b'{"product_cart":[{"product_id":"\xff\xfe\xfd","quantity":1}]}'
+    found.append(
+        {
+            "label": "invalid-utf8",
+            "raw": {"base64": base64.b64encode(invalid_utf8).decode()},
+            "valid": False,
+        }
+    )
+    return found
 
 
 def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibrary) -> list[Any]:
@@ -143,6 +198,12 @@ def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibra
                     )
         unique: dict[str, dict[str, Any]] = {case["label"]: case for case in cases}
         return list(unique.values())
+    if "hostile_bodies" in spec:
+        return [
+            case
+            for case in hostile_bodies(bodies.unrendered(spec["hostile_bodies"]))
+            if case["label"] not in skip
+        ]
     if "body_fields" in spec:
         body = bodies.unrendered(spec["body_fields"])
         return [

@@ -56,7 +56,7 @@ class RequestSpec:
     headers: Mapping[str, str | None] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
     body: str | Mapping[str, Any] | None = None
-    raw: str | None = None
+    raw: Any = None  # text, or {base64: ...} for bytes
     content_type: str | None = None
 
 

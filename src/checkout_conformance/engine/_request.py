@@ -3,6 +3,7 @@ step puts it (a valid bearer token, another scheme, a query parameter, a header,
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,11 @@ def prepare(
     }
     body: bytes | None = None
     if spec.raw is not None:
-        body = str(rendered["raw"]).encode("utf-8")
+        raw = rendered["raw"]
+        if isinstance(raw, Mapping) and "base64" in raw:  # bytes that are not UTF-8
+            body = base64.b64decode(str(raw["base64"]))
+        else:
+            body = str(raw).encode("utf-8", errors="surrogatepass")
     elif spec.body is not None:
         body_spec = rendered["body"]
         value = body_base if isinstance(body_spec, str) else apply_edits(body_base, body_spec)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from ...server import ServerConfig
 from .._rewrite import Answer, Request, json_answer
 from ._helpers import json_body
-from ._registry import before, edits_body
+from ._registry import Mutant, before, edits_body, register
 
 
 @before(
@@ -74,3 +75,50 @@ def _get_lists_sessions(request: Request, config: ServerConfig) -> Answer | None
     if request.method == "GET":
         return json_answer(request, 200, {"data": []})
     return None
+
+
+def _crash(request: Request, what: str) -> Answer:
+    return Answer(request, 500, [(b"content-type", b"text/plain")], what.encode())
+
+
+@before("rob-deep-nesting-crashes", "ROB-001", "a body nested 1000 deep blows the parser's stack")
+def _deep_nesting_crashes(request: Request, config: ServerConfig) -> Answer | None:
+    if b"[" * 1000 in request.raw_body or b'{"x":' * 1000 in request.raw_body:
+        return _crash(request, "RecursionError: maximum recursion depth exceeded")
+    return None
+
+
+@before("rob-invalid-utf8-crashes", "ROB-001", "bytes that are not UTF-8 are a 500")
+def _invalid_utf8_crashes(request: Request, config: ServerConfig) -> Answer | None:
+    try:
+        request.raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _crash(request, "UnicodeDecodeError")
+    return None
+
+
+class _StopsAfterAHugeBody:
+    """Answers a 300 KB body, then (a worker that ran out of memory) 503s the next requests."""
+
+    def __init__(self) -> None:
+        self.down_for = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, request: Request, config: ServerConfig) -> Answer | None:
+        with self.lock:
+            if self.down_for > 0:
+                self.down_for -= 1
+                return json_answer(request, 503, {"message": "Service Unavailable"})
+            if len(request.raw_body) > 250_000:
+                self.down_for = 3
+        return None
+
+
+register(
+    Mutant(
+        "rob-stops-after-a-huge-body",
+        "ROB-001",
+        "after a body of 250 KB or more it answers 503 to the next three requests",
+        before=_StopsAfterAHugeBody(),
+    )
+)
