@@ -30,6 +30,7 @@ from .records import GeneratedCases, Record, total
 from .results import (
     VERDICT_RULES,
     RequirementResult,
+    combination_coverage,
     counts,
     requirement_results,
     smallest_first,
@@ -241,6 +242,7 @@ def build(
             "pace": _pace(records, run.max_rps),
             "requests": _requests(records),
             "generated_cases": _generated_cases(records),
+            "combinations": combination_coverage(records),
         },
         "summary": counts(results),
         "suite_errors": suite_errors,
@@ -284,6 +286,12 @@ def markdown(certificate: Mapping[str, Any]) -> str:
         f"- Requests: {run['requests']['total']} ({run['requests']['scenarios']} from scenarios,"
         f" {run['requests']['generated']} generated cases,"
         f" {run['requests']['retries_after_429']} of them retries after a 429)",
+        *(
+            f"- Combinations ({combo['scenario']}): {combo['fields']} optional fields,"
+            f" {combo['passed_rows']}/{combo['rows']} rows passed; pairwise coverage"
+            f" {combo['pairwise']:.0%}, three-way {combo['three_way']:.0%}"
+            for combo in run.get("combinations", [])
+        ),
         *(
             [
                 f"- Rate limits: {run['rate_limit_retries']} answers were 429 and waited out;"

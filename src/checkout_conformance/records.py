@@ -47,6 +47,13 @@ class Record(TypedDict):
     worst_level: NotRequired[Level]  # the most serious level among its failures
     generated: NotRequired[GeneratedCases]  # the property test's cases
     pace: NotRequired[float]  # the pace in force when it ended (requests/s), if any
+    combination: NotRequired[Combination]  # a pairwise row: which optional fields it set
+
+
+class Combination(TypedDict):
+    set: list[str]  # the fields this row set
+    of: list[str]  # every field the covering array is over
+    requires: dict[str, str]  # FIELD: OTHER, never FIELD without OTHER
 
 
 def new_record(kind: Kind, test: str, location: str) -> Record:

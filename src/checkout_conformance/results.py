@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .catalog import LEVELS, Catalog, Level
+from .pairwise import coverage
 from .records import Record, Status
 
 Verdict = Literal["conformant", "conformant-with-warnings", "incomplete", "non-conformant"]
@@ -125,6 +126,36 @@ def smallest_first(test: Mapping[str, Any]) -> tuple[bool, int, str]:
     failures = test.get("failures", [])
     size = min((int(f["evidence"].get("request_bytes", 1 << 30)) for f in failures), default=0)
     return (_generated(test), size, str(test["test"]))
+
+
+def combination_coverage(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """Per pairwise scenario: how many fields and rows, how many rows passed, and the share of
+    pairs and of three-way combinations of fields that the passed rows cover."""
+    by_scenario: dict[str, list[Record]] = {}
+    for record in records:
+        if "combination" in record:
+            scenario = record["test"].split("[", 1)[0].rsplit("::", 1)[-1]
+            by_scenario.setdefault(scenario, []).append(record)
+    found = []
+    for scenario, rows in sorted(by_scenario.items()):
+        names = rows[0]["combination"]["of"]
+        requires = rows[0]["combination"]["requires"]
+        passed = [
+            frozenset(r["combination"]["set"])
+            for r in rows
+            if r["requirements"] and all(s == "passed" for s in r["requirements"].values())
+        ]
+        found.append(
+            {
+                "scenario": scenario,
+                "fields": len(names),
+                "rows": len(rows),
+                "passed_rows": len(passed),
+                "pairwise": round(coverage(passed, names, 2, requires), 4),
+                "three_way": round(coverage(passed, names, 3, requires), 4),
+            }
+        )
+    return found
 
 
 def _generated(test: Mapping[str, Any]) -> bool:

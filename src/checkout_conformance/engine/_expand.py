@@ -3,8 +3,10 @@
 Sources: literal `values`, every value of a contract `enum`, every `nullable_fields` path of a
 contract object, a `wrong_types` value for every typed field (with `within: BODY`, each case also
 names the top-level field of that body it lives in, `top` and `top_value`), every `body_fields`
-entry of a named body. Several variables combine as a cartesian product. Each combination gets a
-readable, stable id, which becomes the item's id and the Allure test's history.
+entry of a named body, the rows of a `pairwise` covering array over a named body's top-level
+fields, the `hostile_bodies` derived from a named body. Several variables combine as a cartesian
+product. Each combination gets a readable, stable id, which becomes the item's id and the Allure
+test's history.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..contract import Contract, json_type
+from ..pairwise import covering_rows
 from ._bodies import BodyLibrary, get_path
 
 # A value of the wrong JSON type for each declared type (VAL-009: no coercion).
@@ -203,6 +206,19 @@ def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibra
             case
             for case in hostile_bodies(bodies.unrendered(spec["hostile_bodies"]))
             if case["label"] not in skip
+        ]
+    if "pairwise" in spec:
+        body = bodies.unrendered(spec["pairwise"])
+        names = sorted(name for name in body if name not in skip)
+        requires = dict(spec.get("requires") or {})
+        rows = covering_rows(names, requires)
+        return [
+            {
+                "label": f"pair-row-{index:02d}",
+                "fields": {name: body[name] for name in names if name in row},
+                "pairwise": {"set": sorted(row), "of": names, "requires": requires},
+            }
+            for index, row in enumerate(rows, start=1)
         ]
     if "body_fields" in spec:
         body = bodies.unrendered(spec["body_fields"])

@@ -8,7 +8,7 @@ keywords (`-k AUTH-001`) and JUnit properties, and leave a record for the certif
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,14 @@ class ScenarioItem(pytest.Item):
         record = new_record("scenario", self.nodeid, self.scenario.location)
         record["title"] = self.scenario.title
         record["written_for"] = list(self.scenario.requirements)
+        for value in self.case.variables.values():
+            if isinstance(value, Mapping) and "pairwise" in value:
+                row = value["pairwise"]
+                record["combination"] = {
+                    "set": list(row["set"]),
+                    "of": list(row["of"]),
+                    "requires": dict(row["requires"]),
+                }
         self.stash[RECORD_KEY] = record
         _allure.label(self, library.catalog, state.settings.catalog_url)
         target = state.target()

@@ -365,6 +365,12 @@ class SessionReporter:
             f"  requests: {sent['total']} ({sent['scenarios']} scenarios, {sent['generated']}"
             f" generated; {sent['retries_after_429']} retries after a 429)"
         )
+        for combo in document["run"]["combinations"]:
+            write(
+                f"  combinations: {combo['scenario']}: {combo['fields']} fields,"
+                f" {combo['passed_rows']}/{combo['rows']} rows passed; pairwise"
+                f" {combo['pairwise']:.0%}, three-way {combo['three_way']:.0%}"
+            )
         for group in results.failure_groups(state.records, load_catalog()):
             blocks = blocks_run({group.level}, state.settings.fail_on_should)
             marker = "FAILED " if blocks else "WARNING"

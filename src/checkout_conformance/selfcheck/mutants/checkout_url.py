@@ -63,3 +63,20 @@ def _no_payment_id(answer: Answer) -> None:
     body = ok_body(answer)
     if body is not None:
         body["payment_id"] = None
+
+
+@after(
+    "curl-url-with-three-fields",
+    "CURL-001",
+    "checkout_url leaks for charges that set metadata, short_link and a discount code together",
+    properties_only=True,  # three fields: beyond the pairwise rows, found by the property tests
+)
+def _url_with_three_fields(answer: Answer) -> None:
+    _leak_url(
+        answer,
+        lambda r: (
+            bool(r.get("metadata"))
+            and r.get("short_link") is True
+            and bool(r.get("discount_codes"))
+        ),
+    )
