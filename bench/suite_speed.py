@@ -41,7 +41,7 @@ from checkout_conformance.engine._model import ExpectationGroups, Library, load_
 from checkout_conformance.engine._runner import run_case  # noqa: E402
 from checkout_conformance.engine._template import Context, render  # noqa: E402
 from checkout_conformance.profile import reference_profile  # noqa: E402
-from checkout_conformance.selfcheck._run import suite_environment  # noqa: E402
+from checkout_conformance.selfcheck import suite_environment  # noqa: E402
 from checkout_conformance.server import EmbeddedServer  # noqa: E402
 from checkout_conformance.transport import Target, encode_body  # noqa: E402
 

@@ -15,7 +15,7 @@ import pytest
 
 from checkout_conformance.certificate import schema_errors
 from checkout_conformance.redact import Secret
-from checkout_conformance.selfcheck._run import suite_environment
+from checkout_conformance.selfcheck import suite_environment
 from checkout_conformance.server import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent

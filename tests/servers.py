@@ -10,8 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from checkout_conformance.selfcheck import Answer, Rewrite
-from checkout_conformance.selfcheck._rewrite import After
+from checkout_conformance.selfcheck import After, Answer, Rewrite
 from checkout_conformance.server import ServerConfig, bind_socket
 
 from .conftest import TEST_KEY

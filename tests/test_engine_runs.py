@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from checkout_conformance.selfcheck._run import suite_environment
+from checkout_conformance.selfcheck import suite_environment
 
 from .conftest import ROOT, TEST_KEY, RunningServer, run_suite, start_server
 from .servers import Answer, rewrite_of_reference, serve_in_thread

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from checkout_conformance import _resources
-from checkout_conformance.selfcheck import Rewrite
-from checkout_conformance.selfcheck.variants import PerSecondRateLimit
+from checkout_conformance.selfcheck import PerSecondRateLimit, Rewrite
 from checkout_conformance.server import ServerConfig
 
 from .conftest import TEST_KEY, RunningServer, run_suite, start_server

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from checkout_conformance.catalog import load_catalog
-from checkout_conformance.selfcheck import MUTANTS, VARIANTS
-from checkout_conformance.selfcheck._run import run_all
+from checkout_conformance.selfcheck import MUTANTS, VARIANTS, run_all
 
 
 def test_the_catalog_breaks_every_must_and_should_requirement() -> None:

@@ -224,21 +224,22 @@ def _unknown(option: str, name: str, known: list[str]) -> str:
 def _cmd_selfcheck(args: argparse.Namespace) -> int:
     import json
 
-    from .selfcheck import MUTANTS, VARIANTS, _run
+    from . import selfcheck
+    from .selfcheck import MUTANTS, VARIANTS
 
     known = ["reference", *VARIANTS, *MUTANTS]
     for name in args.only or []:
         if name not in known:
             raise UsageError(_unknown("--only", name, known))
     started = time.perf_counter()
-    outcomes = _run.run_all(
+    outcomes = selfcheck.run_all(
         jobs=args.jobs, examples=args.examples, seed=args.seed, names=args.only, full=args.full
     )
-    matrix = _run.kill_matrix(outcomes, args.examples, args.seed, full=args.full)
+    matrix = selfcheck.kill_matrix(outcomes, args.examples, args.seed, full=args.full)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(matrix, indent=2) + "\n", encoding="utf-8")
-    out.with_suffix(".md").write_text(_run.markdown(matrix), encoding="utf-8")
+    out.with_suffix(".md").write_text(selfcheck.markdown(matrix), encoding="utf-8")
     for outcome in outcomes:
         mark = "ok  " if outcome.ok else "FAIL"
         name = f"{outcome.kind} {outcome.name}"

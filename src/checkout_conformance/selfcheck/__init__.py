@@ -6,8 +6,24 @@ reference app. `checkout-conformance serve --mutant NAME` (or `--variant NAME`) 
 HTTP; `checkout-conformance selfcheck` runs the suite against all of them (the kill matrix).
 """
 
-from ._rewrite import Answer, Request, Rewrite
+from ._rewrite import After, Answer, Before, Request, Rewrite
+from ._run import kill_matrix, markdown, run_all, suite_environment
 from .mutants import MUTANTS, Mutant
-from .variants import VARIANTS, Variant
+from .variants import VARIANTS, PerSecondRateLimit, Variant
 
-__all__ = ["MUTANTS", "VARIANTS", "Answer", "Mutant", "Request", "Rewrite", "Variant"]
+__all__ = [
+    "MUTANTS",
+    "VARIANTS",
+    "After",
+    "Answer",
+    "Before",
+    "Mutant",
+    "PerSecondRateLimit",
+    "Request",
+    "Rewrite",
+    "Variant",
+    "kill_matrix",
+    "markdown",
+    "run_all",
+    "suite_environment",
+]
