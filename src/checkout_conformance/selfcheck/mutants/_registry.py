@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._rewrite import After, Before
-from ._helpers import BodyEdit, edit_body
+from ._helpers import edit_body
 
 
 @dataclass(frozen=True)
@@ -37,39 +37,41 @@ def register(mutant: Mutant) -> Mutant:
     return mutant
 
 
+def _registering(make: Callable[[Any], Mutant]) -> Callable[[_Hook], _Hook]:
+    """A decorator that registers the mutant `make` builds around the decorated function."""
+
+    def decorate(function: _Hook) -> _Hook:
+        register(make(function))
+        return function
+
+    return decorate
+
+
 def before(
     name: str, target: str, description: str, *, properties_only: bool = False
 ) -> Callable[[_Hook], _Hook]:
     """Register a hook that sees the request first: it may answer, or rewrite the request."""
-
-    def decorate(hook: _Hook) -> _Hook:
-        register(Mutant(name, target, description, before=hook, properties_only=properties_only))
-        return hook
-
-    return decorate
+    return _registering(
+        lambda hook: Mutant(name, target, description, before=hook, properties_only=properties_only)
+    )
 
 
 def after(
     name: str, target: str, description: str, *, properties_only: bool = False
 ) -> Callable[[_Hook], _Hook]:
     """Register a hook that rewrites the reference server's answer."""
-
-    def decorate(hook: _Hook) -> _Hook:
-        register(Mutant(name, target, description, after=hook, properties_only=properties_only))
-        return hook
-
-    return decorate
+    return _registering(
+        lambda hook: Mutant(name, target, description, after=hook, properties_only=properties_only)
+    )
 
 
 def edits_body(
     name: str, target: str, description: str, *, properties_only: bool = False
-) -> Callable[[BodyEdit], BodyEdit]:
+) -> Callable[[_Hook], _Hook]:
     """Register an edit of an authenticated JSON body before the reference server checks it:
     the way a lenient server repairs input instead of refusing it."""
-
-    def decorate(edit: BodyEdit) -> BodyEdit:
-        hook = edit_body(edit)
-        register(Mutant(name, target, description, before=hook, properties_only=properties_only))
-        return edit
-
-    return decorate
+    return _registering(
+        lambda edit: Mutant(
+            name, target, description, before=edit_body(edit), properties_only=properties_only
+        )
+    )
