@@ -260,6 +260,21 @@ PROBES: dict[str, Probe] = {
         CONFIRMED,
         broken=lambda response: not (_json(response) or {}).get("payment_id"),
     ),
+    "ROB-001": Probe(
+        "metadata nested 5000 deep, then the minimal request (is it still answering?)",
+        raw=b'{"product_cart":[{"product_id":"pdt_ref_one_time_ebook","quantity":1}],"metadata":'
+        + b'{"x":' * 5000
+        + b"1"
+        + b"}" * 5001,
+        broken=lambda response: response.status_code >= 500,
+    ),
+    "ROB-001 after": Probe("the minimal request", MINIMAL),
+    "ROB-001 steady": Probe(
+        "OPTIONS /checkouts with a JSON body (the generated case in its certificate)",
+        MINIMAL,
+        method="OPTIONS",
+        broken=lambda response: response.status_code >= 500,
+    ),
     "ROB-002": Probe("a body that is JSON null (schema-invalid)", raw=b"null"),
     "ROB-003": Probe(
         "a schema-valid body with an integer metadata value: the refusal's body",
@@ -307,6 +322,13 @@ def confirm(name: str, failed: list[dict[str, Any]]) -> list[tuple[str, str, boo
                     rows.append((requirement, f"{probe.what}: {answer}", True))
                     continue
                 broken = probe.broken(answer)
+                if requirement == "ROB-001" and not broken:  # liveness: the minimal request
+                    after = send(client, url, PROBES["ROB-001 after"])
+                    broken = isinstance(after, str) or after.status_code >= 500
+                    answer_after = after if isinstance(after, str) else str(after.status_code)
+                    what = f"{probe.what}: {answer.status_code}, then {answer_after}"
+                    rows.append((requirement, what, broken))
+                    continue
                 if requirement == "RESP-005":
                     again = send(client, url, probe)
                     first = (_json(answer) or {}).get("session_id")
