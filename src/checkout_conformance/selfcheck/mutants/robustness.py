@@ -12,6 +12,11 @@ from ._helpers import json_body
 from ._registry import Mutant, before, edits_body, register
 
 
+def _crash(request: Request, what: str) -> Answer:
+    """The plain-text 500 a server that threw an exception sends."""
+    return Answer(request, 500, [(b"content-type", b"text/plain")], what.encode())
+
+
 @before(
     "rob-crash-on-non-ascii",
     "ROB-001",
@@ -24,7 +29,7 @@ def _crash_on_non_ascii(request: Request, config: ServerConfig) -> Answer | None
         body.get("customer_business_name", "")
     )
     if any(ord(char) > 127 for char in text):
-        return Answer(request, 500, [(b"content-type", b"text/plain")], b"UnicodeEncodeError")
+        return _crash(request, "UnicodeEncodeError")
     return None
 
 
@@ -75,10 +80,6 @@ def _get_lists_sessions(request: Request, config: ServerConfig) -> Answer | None
     if request.method == "GET":
         return json_answer(request, 200, {"data": []})
     return None
-
-
-def _crash(request: Request, what: str) -> Answer:
-    return Answer(request, 500, [(b"content-type", b"text/plain")], what.encode())
 
 
 @before("rob-deep-nesting-crashes", "ROB-001", "a body nested 1000 deep blows the parser's stack")
