@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +314,78 @@ def test_allure_categories_match_what_failures_say(tmp_path: Path) -> None:
     )
 
 
+def _leak_and_forbid(answer: Answer) -> None:
+    """A server with one MUST fault (CURL-001) and one SHOULD fault (403 for a missing key)."""
+    if isinstance(answer.body, dict) and "session_id" in answer.body:
+        answer.body["checkout_url"] = "https://checkout.example/leak"
+    if answer.status == 401:
+        answer.status = 403
+
+
+@dataclass
+class Page:
+    """A view of the HTML report as headless Chromium renders it: its text and a screenshot."""
+
+    text: str
+    screenshot: Path
+
+    def colour_counts(self) -> list[tuple[int, tuple[int, int, int]]]:
+        from PIL import Image
+
+        with Image.open(self.screenshot) as image:
+            rgb = image.convert("RGB")
+            return rgb.getcolors(rgb.width * rgb.height) or []
+
+    def share(self, colour: Callable[[int, int, int], bool]) -> float:
+        """The share of the screenshot's pixels of one colour family."""
+        counts = self.colour_counts()
+        return sum(n for n, rgb in counts if colour(*rgb)) / sum(n for n, _ in counts)
+
+    def reddish_share(self) -> float:
+        """Pixels in the report's failure red: the ring, the bars, the Failed badge."""
+        return self.share(lambda r, g, b: r > 180 and r - g > 60 and r - b > 60)
+
+    def error_pink_share(self) -> float:
+        """Pixels of the pale red background of an error block."""
+        return self.share(lambda r, g, b: r >= 245 and 225 <= g <= 245 and abs(g - b) < 8)
+
+    def colours(self) -> int:
+        return len(self.colour_counts())
+
+
+def _render(report: Path, view: str, tmp_path: Path, name: str) -> Page:
+    """Open one view (`#/categories`, `#/<test id>`) of the single-file report in Chromium."""
+    common = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=20000",
+        "--window-size=1400,1400",
+    ]
+    url = (report / "index.html").as_uri() + view
+    screenshot = tmp_path / f"{name}.png"
+    shot = subprocess.run(
+        [*common, f"--screenshot={screenshot}", url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert screenshot.is_file(), shot.stderr[-2000:]
+    dom = subprocess.run(
+        [*common, "--dump-dom", url], capture_output=True, text=True, check=False, timeout=120
+    ).stdout
+    visible = re.sub(r"(?s)<(script|style).*?</\1>", "", dom)
+    return Page(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", visible)), screenshot)
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 @pytest.mark.skipif(
@@ -319,53 +393,87 @@ def test_allure_categories_match_what_failures_say(tmp_path: Path) -> None:
     and shutil.which("npm") is None,
     reason="Allure 3 needs npm to install",
 )
-def test_the_single_file_html_report_renders_every_test(
-    smoke_run: SuiteRun, tmp_path: Path
+def test_the_html_report_shows_the_verdict_a_failed_test_and_the_categories(
+    tmp_path: Path,
 ) -> None:
-    results = smoke_run.certificate_path.parent / "allure"
-    output = tmp_path / "report"
+    """Screenshots of the overview, a failed test and the categories, checked for what they show."""
+    with serve_in_thread(rewrite_of_reference(_leak_and_forbid)) as url:
+        run = run_suite(
+            tmp_path,
+            "suites/checkout_url",
+            "suites/auth",
+            "suites/properties",
+            "--examples=20",
+            f"--alluredir={tmp_path / 'allure'}",
+            f"--junitxml={tmp_path / 'junit.xml'}",
+            base_url=url,
+            api_key=TEST_KEY,
+        )
+    assert run.exit_code == 1, run.output[-2000:]
+    cases = list(ET.parse(tmp_path / "junit.xml").iter("testcase"))
+    failed = [c for c in cases if c.find("failure") is not None]
+    warned = [c for c in cases if _property(c, "conformance_outcome") == "warned"]
+    assert failed and warned
+    report = tmp_path / "report"
     built = subprocess.run(
-        [str(ROOT / "scripts" / "allure-report"), str(results), str(output)],
+        [str(ROOT / "scripts" / "allure-report"), str(tmp_path / "allure"), str(report)],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
     )
     assert built.returncode == 0, built.stderr
-    pages = sorted(path.name for path in output.glob("*.html"))
+    pages = sorted(path.name for path in report.glob("*.html"))
     assert pages == ["index.html", "requirements.html"]
-    page = subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=20000",
-            "--dump-dom",
-            (output / "index.html").as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    ).stdout
-    text = re.sub(
-        r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"(?s)<(script|style).*?</\1>", "", page))
-    )
-    expected = smoke_run.certificate["run"]["tests"]
-    assert f"Total {expected} Passed {expected}" in text
-    assert "target.host 127.0.0.1" in text
-    assert "POST /checkouts conformance: incomplete (MUST " in text  # the verdict, at the top
-    html = (output / "index.html").read_text()
+    html = (report / "index.html").read_text()
     assert "googletagmanager" not in html and "gtag(" not in html  # the report calls nowhere
-    catalog = (output / "requirements.html").read_text()
+    catalog = (report / "requirements.html").read_text()
     assert "id='CURL-001'" in catalog and "id='AUTH-001'" in catalog
+
+    overview = _render(report, "", tmp_path, "overview")
+    must = run.certificate["summary"]["MUST"]
+    verdict = f"non-conformant (MUST {must['passed']}/{must['total']})"
+    assert f"POST /checkouts conformance: {verdict}" in overview.text  # at the top
+    assert f"Total {len(cases)} " in overview.text
+    assert "target.host 127.0.0.1" in overview.text
+    assert f"CURL-001 {len(failed)} " in overview.text  # the tree, grouped by requirement
+    assert overview.colours() > 50 and overview.reddish_share() > 0.001  # the failure ring
+
+    categories = _render(report, "#/categories", tmp_path, "categories")
+    assert f"implementation non-conformant (MUST) {len(failed)} " in categories.text
+    assert f"SHOULD warnings {len(warned)} " in categories.text
+    assert "suite or transport errors" not in categories.text
+    curl_scenarios = [
+        c for c in failed if c.get("classname") == "checkouts.checkout_url.payment_method"
+    ]
+    assert f"requirement CURL-001 {len(curl_scenarios)} " in categories.text
+    assert "ScenarioFailed" not in categories.text  # grouped by requirement, not by message
+    assert categories.reddish_share() > 0.001  # the MUST bar
+
+    results = json.loads((report / "test-results.json").read_text())["byId"]
+    failed_id = next(
+        key
+        for key, result in results.items()
+        if result["status"] == "failed" and result["name"].startswith("With a saved payment method")
+    )
+    test = _render(report, f"#/{failed_id}", tmp_path, "failed-test")
+    for shown in (
+        "Failed",
+        "Critical",
+        "Category: implementation non-conformant (MUST)",
+        "[MUST] CURL-001 · curl-",
+        "$.checkout_url: expected not a string (null or absent), got",
+        "reproduce: curl -sS -i -X POST",
+        "Links",
+        "request",
+        "response",
+        "curl",
+    ):
+        assert shown in test.text, shown
+    assert TEST_KEY not in test.text and "Bearer sk_test" not in test.text
+    assert " story " not in test.text  # the requirement label says it once
+    assert test.reddish_share() > 0.0005  # the Failed badge, the error block's border
+    assert test.error_pink_share() > 0.05  # the error block, drawn in full
 
 
 @pytest.mark.e2e

@@ -19,20 +19,24 @@ export default {
   name,
   historyPath: process.env.CHECKOUT_CONFORMANCE_ALLURE_HISTORY || "reports/allure-history.jsonl",
   appendHistory: true,
-  // Labels every test carries that say nothing about it.
-  hideLabels: ["host", "thread", "framework", "language", "package", "parentSuite", "suite", "subSuite", "tag"],
+  // Failure messages read "<exception name>: [MUST] CURL-001 · ..." (allure-pytest writes the
+  // exception's name first), so the rules below allow that prefix.
+  // Labels every test carries that say nothing about it; story repeats the requirement label.
+  hideLabels: ["story", "host", "thread", "framework", "language", "package", "parentSuite", "suite", "subSuite", "tag"],
   categories: {
     rules: [
       {
         name: "implementation non-conformant (MUST)",
-        matchers: { statuses: ["failed"], message: /^\[MUST\]/ },
+        matchers: { statuses: ["failed"], message: /^(?:[\w.]+: )?\[MUST\]/ },
         groupBy: [{ label: "requirement" }],
+        groupByMessage: false, // every message differs (test id, values): one row per test instead
         expand: true,
       },
       {
         name: "SHOULD warnings",
-        matchers: { statuses: ["failed"], message: /^\[(SHOULD|MAY)\]/ },
+        matchers: { statuses: ["failed"], message: /^(?:[\w.]+: )?\[(SHOULD|MAY)\]/ },
         groupBy: [{ label: "requirement" }],
+        groupByMessage: false,
       },
       {
         name: "not tested (profile lacks data, budget, preconditions)",
@@ -40,7 +44,7 @@ export default {
       },
       {
         name: "suite or transport errors",
-        matchers: [{ statuses: ["broken"] }, { statuses: ["failed"], message: /^(?!\[(MUST|SHOULD|MAY)\])/ }],
+        matchers: [{ statuses: ["broken"] }, { statuses: ["failed"], message: /^(?!(?:[\w.]+: )?\[(MUST|SHOULD|MAY)\])/ }],
       },
     ],
   },

@@ -5,6 +5,10 @@ epic = requirement area, feature = scenario file, story = requirement, severity 
 tags from the item's markers (scenario tags, levels, areas); one link per requirement to its
 catalog entry; the redacted request, response and curl line as attachments, in full (a large
 body as its own attachment, which the curl line sends with `--data-binary @request-body.json`).
+
+The `requirement` label (the Allure 3 tree groups by it) names what the scenario is written
+for, plus any requirement that failed in it: a RESP-001 failure of a currency scenario is
+listed under RESP-001 too, while the 600 tests that merely check RESP-001 along the way are not.
 """
 
 from __future__ import annotations
@@ -53,9 +57,21 @@ def label(item: ScenarioItem, catalog: Catalog, catalog_url: str) -> None:
     for name, value in item.case.variables.items():
         shown = value.get("label", value) if isinstance(value, dict) else value
         allure.dynamic.parameter(name, shown)
+    for requirement_id in item.scenario.requirements:
+        allure.dynamic.label("requirement", requirement_id)
     for requirement in requirements:
-        allure.dynamic.label("requirement", requirement.id)
         allure.dynamic.link(f"{catalog_url}#{requirement.id}", name=requirement.id, link_type="tms")
+
+
+def label_failed(item: ScenarioItem, failed: list[str]) -> None:
+    """Group a failing test under each requirement that failed in it, not only its own."""
+    if not recording(item.config):
+        return
+    import allure
+
+    for requirement_id in failed:
+        if requirement_id not in item.scenario.requirements:
+            allure.dynamic.label("requirement", requirement_id)
 
 
 def label_property_test(
@@ -122,18 +138,20 @@ def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:
         allure.attach(curl, f"curl{suffix}", allure.attachment_type.TEXT)
 
 
-# Categories separate what QA triages differently. Failure messages start with the worst level
-# that failed ("[MUST] ...", "[SHOULD] ..."); transport and suite problems are "broken" tests.
+# Categories (Allure 2's categories.json; tools/allure/allurerc.mjs has the same rules for
+# Allure 3) separate what QA triages differently. Failure messages start with the worst level
+# that failed ("[MUST] ...", "[SHOULD] ...") after the exception's name; transport and suite
+# problems are "broken" tests.
 CATEGORIES = [
     {
         "name": "implementation non-conformant (MUST)",
         "matchedStatuses": ["failed"],
-        "messageRegex": r"(?s).*\[MUST\].*",
+        "messageRegex": r"(?s)(?:[\w.]+: )?\[MUST\].*",
     },
     {
         "name": "SHOULD warnings",
         "matchedStatuses": ["failed"],
-        "messageRegex": r"(?s).*\[(SHOULD|MAY)\].*",
+        "messageRegex": r"(?s)(?:[\w.]+: )?\[(SHOULD|MAY)\].*",
     },
     {
         "name": "not tested (profile lacks data)",

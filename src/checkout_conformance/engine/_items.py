@@ -184,6 +184,7 @@ class ScenarioItem(pytest.Item):
         failures_dir = state.settings.failures_dir
         folder = evidence.write(failures_dir, self.nodeid, last, target.redactor, text)
         failed = frozenset(m.requirement for m in mismatches)
+        _allure.label_failed(self, sorted(failed))
         if failed in state.shown_in_full:
             text = self.failure_text(run, mismatches, record["worst_level"], brief=True)
         state.shown_in_full.add(failed)
