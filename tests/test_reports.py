@@ -334,7 +334,8 @@ class Page:
 
         with Image.open(self.screenshot) as image:
             rgb = image.convert("RGB")
-            return rgb.getcolors(rgb.width * rgb.height) or []
+            counts = rgb.getcolors(rgb.width * rgb.height) or []
+        return [(n, (c[0], c[1], c[2])) for n, c in counts if isinstance(c, tuple)]
 
     def share(self, colour: Callable[[int, int, int], bool]) -> float:
         """The share of the screenshot's pixels of one colour family."""

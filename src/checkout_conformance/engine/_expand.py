@@ -21,6 +21,7 @@ from typing import Any
 
 from ..contract import Contract, json_type
 from ..pairwise import covering_rows
+from ..transport import FRAMINGS
 from ._bodies import BodyLibrary, get_path
 
 # A value of the wrong JSON type for each declared type (VAL-009: no coercion).
@@ -87,9 +88,13 @@ LONG = 300_000  # characters: a long string or key, well inside a 1 MiB body
 def hostile_bodies(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The classic hostile JSON bodies, derived from a named (accepted) body.
 
-    Each case is `{label, raw, valid}`: `raw` is the body's text (templates in it are rendered
-    at request time) or `{base64: ...}` for bytes that are not UTF-8; `valid` says whether the
-    body is still a valid request (then a 2xx is as right as a 4xx; otherwise only a 4xx is).
+    Each case is `{label, raw, framing, valid, complete}`: `raw` is the body's text (templates
+    in it are rendered at request time) or `{base64: ...}` for bytes that are not UTF-8;
+    `framing` is how the message is delimited (`content-length`, the ordinary way, or a framing
+    that lies, from `transport/_framing.py`, around the body itself); `valid` says whether the
+    message is still a valid request (then a 2xx is as right as a 4xx; otherwise only a 4xx
+    is); `complete` is False for a message that stops early (closing without an answer is
+    right then).
     """
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     inner = text[1:-1]  # the body's members, to add one next to them
@@ -122,15 +127,31 @@ def hostile_bodies(body: Mapping[str, Any]) -> list[dict[str, Any]]:
         ("nul-and-controls", with_member(controls), False),
         ("bom", "\ufeff" + text, True),
     ]
-    found = [{"label": label, "raw": raw, "valid": valid} for label, raw, valid in cases]
+    found = [
+        {"label": label, "raw": raw, "framing": "content-length", "valid": valid, "complete": True}
+        for label, raw, valid in cases
+    ]
     invalid_utf8 = b'{"product_cart":[{"product_id":"\xff\xfe\xfd","quantity":1}]}'
     found.append(
         {
             "label": "invalid-utf8",
             "raw": {"base64": base64.b64encode(invalid_utf8).decode()},
+            "framing": "content-length",
             "valid": False,
+            "complete": True,
         }
     )
+    valid_framings = ("chunked", "chunked-with-content-length")
+    for name, framing in FRAMINGS.items():
+        found.append(
+            {
+                "label": name,
+                "raw": text,
+                "framing": name,
+                "valid": name in valid_framings,
+                "complete": framing.complete,
+            }
+        )
     return found
 
 
@@ -206,6 +227,8 @@ def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibra
             case
             for case in hostile_bodies(bodies.unrendered(spec["hostile_bodies"]))
             if case["label"] not in skip
+            and spec.get("valid", case["valid"]) == case["valid"]
+            and spec.get("complete", case["complete"]) == case["complete"]
         ]
     if "pairwise" in spec:
         body = bodies.unrendered(spec["pairwise"])

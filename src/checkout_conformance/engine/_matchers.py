@@ -41,10 +41,24 @@ def show(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+NO_RESPONSE = "no-response"
+
+
+def kind_allows_no_response(expectation: Expectation) -> bool:
+    """`status: [4xx, no-response]`: closing the connection without an answer is right too
+    (RFC 9112 §8, for a message that stops early)."""
+    if expectation.kind != "status":
+        return False
+    spec = expectation.spec["status"]
+    return NO_RESPONSE in (spec if isinstance(spec, list) else [spec])
+
+
 def _status_allowed(spec: Any) -> tuple[Callable[[int], bool], str]:
     allowed = spec if isinstance(spec, list) else [spec]
 
     def one(item: Any) -> Callable[[int], bool]:
+        if item == NO_RESPONSE:
+            return lambda status: False
         if isinstance(item, str):
             low = int(item[0]) * 100
             return lambda status: low <= status < low + 100
@@ -140,6 +154,8 @@ def check(expectation: Expectation, exchange: Exchange, contract: Contract) -> M
         return Mismatch(requirement, where, expected, actual, expectation.where)
 
     if exchange.status is None:
+        if kind_allows_no_response(expectation) and not exchange.timed_out:
+            return None  # the connection closed without an answer, which this case allows
         return mismatch("response", "an HTTP response", f"none ({exchange.error})")
     body = exchange.json
     kind = expectation.kind

@@ -58,6 +58,7 @@ class RequestSpec:
     body: str | Mapping[str, Any] | None = None
     raw: Any = None  # text, or {base64: ...} for bytes
     content_type: str | None = None
+    framing: str | None = None  # a deliberately wrong HTTP framing (transport/_framing.py)
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,7 @@ class _Parser:
             body=body,
             raw=raw.get("raw"),
             content_type=raw.get("content_type"),
+            framing=raw.get("framing"),
         )
 
     def step(self, raw: YamlMap, name: str, default_requirement: str) -> Step:

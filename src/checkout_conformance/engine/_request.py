@@ -11,8 +11,8 @@ import httpx
 
 from .. import __version__
 from ..redact import Secret
-from ..transport import PreparedRequest, encode_body
-from ._bodies import apply_edits
+from ..transport import FRAMINGS, PreparedRequest, encode_body
+from ._bodies import BodyError, apply_edits
 from ._model import RequestSpec
 
 
@@ -65,9 +65,17 @@ def prepare(
             headers[str(name)] = str(value)
     if query:
         url += ("&" if "?" in url else "?") + str(httpx.QueryParams(query))
+    framing = rendered.get("framing")
+    if framing in (None, "content-length"):  # the ordinary framing: httpx sends it
+        framing = None
+    elif framing not in FRAMINGS:
+        raise BodyError(
+            f"unknown framing {framing!r}: one of content-length, {', '.join(sorted(FRAMINGS))}"
+        )
     return PreparedRequest(
         method=str(rendered.get("method", spec.method)).upper(),
         url=url,
         headers=[(name, value) for name, value in headers.items() if value is not None],
         body=body,
+        framing=framing,
     )

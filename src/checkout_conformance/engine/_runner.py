@@ -83,6 +83,7 @@ def _rendered_request(step: Step, context: Context) -> dict[str, Any]:
         "query": dict(spec.query),
         "raw": spec.raw,
         "content_type": spec.content_type,
+        "framing": spec.framing,
         "body": spec.body
         if not isinstance(spec.body, dict)
         else {key: value for key, value in spec.body.items() if key not in ("from", "value")},

@@ -39,6 +39,9 @@ class Store:
             addons = frozenset({data["addon_id"]}) if "addon_id" in data else frozenset()
             subscription_id = data["subscription_product_id"]
             products[subscription_id] = Product(subscription_id, True, addons)
+        if "on_demand_product_id" in data:  # a subscription billed on demand, without addons
+            on_demand_id = data["on_demand_product_id"]
+            products[on_demand_id] = Product(on_demand_id, True)
         customers = {OTHER_CUSTOMER_ID}
         owners: dict[str, str] = {}
         if "customer_id" in data:

@@ -9,6 +9,7 @@ this package imports neither of them.
 """
 
 from . import _evidence as evidence
+from ._framing import FRAMINGS
 from ._http import (
     MAX_RESPONSE_BYTES,
     NOT_JSON,
@@ -33,6 +34,7 @@ from ._target import (
 )
 
 __all__ = [
+    "FRAMINGS",
     "MAX_RESPONSE_BYTES",
     "NOT_JSON",
     "SHOWN_BODY_CHARS",

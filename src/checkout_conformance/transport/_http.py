@@ -22,6 +22,7 @@ import httpcore
 import httpx
 
 from ..redact import SHELL_REFERENCE, Redactor
+from . import _framing
 
 MAX_RESPONSE_BYTES = 1024 * 1024
 SHOWN_BODY_CHARS = 2000
@@ -38,6 +39,7 @@ class PreparedRequest:
     url: str
     headers: list[tuple[str, str]]
     body: bytes | None
+    framing: str | None = None  # a deliberately wrong framing (transport/_framing.py), else None
 
     @property
     def line(self) -> str:
@@ -84,8 +86,14 @@ class Exchange:
     # -- rendering (always redacted) ---------------------------------------------------------
     def render_request(self, redactor: Redactor, limit: int | None = SHOWN_BODY_CHARS) -> str:
         """The request as text; the body cut at `limit` characters (None: in full)."""
-        lines = [f"{self.request.method} {self.request.url}"]
-        lines += [f"{name}: {value}" for name, value in self.request.headers]
+        request = self.request
+        lines = [f"{request.method} {request.url}"]
+        if request.framing is not None:  # the head exactly as it went on the wire
+            head = _framing.wire_head(request)
+            lines[0] += f"  (framing: {_framing.describe(request.framing)})"
+            lines += head.decode("utf-8").split("\r\n")[1:-2]
+        else:
+            lines += [f"{name}: {value}" for name, value in request.headers]
         if self.request.body is not None:
             lines += ["", _shorten(self.request.body.decode("utf-8", errors="replace"), limit)]
         return redactor.text("\n".join(lines))
@@ -122,6 +130,8 @@ def curl_line(request: PreparedRequest, redactor: Redactor, body_file: str | Non
     A body longer than the terminal shows is sent from a file: `body_file` names it (the failure
     folder holds it), else the line says where the full exchange is.
     """
+    if request.framing is not None:  # curl cannot send a framing that lies
+        return _framing.shell_line(request, redactor)
     parts = ["curl", "-sS", "-i", "-X", request.method, _single_quote(request.url)]
     for name, value in request.headers:
         if name.lower() in ("content-length", "user-agent", "accept-encoding"):
@@ -317,6 +327,17 @@ def send(
     """
     exchange = Exchange(request)
     started = time.perf_counter()
+    if request.framing is not None:
+        answer = _framing.send_framed(request, deadline_s or 60.0, MAX_RESPONSE_BYTES)
+        exchange.status, exchange.headers, exchange.body = (
+            answer.status,
+            answer.headers,
+            answer.body,
+        )
+        exchange.truncated, exchange.error = answer.truncated, answer.error
+        exchange.timed_out = answer.timed_out
+        exchange.elapsed_ms = (time.perf_counter() - started) * 1000
+        return exchange
     token = _DEADLINE.set(None if deadline_s is None else time.monotonic() + deadline_s)
     try:
         with client.stream(

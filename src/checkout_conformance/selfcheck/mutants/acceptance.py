@@ -137,3 +137,20 @@ def _null_customer_name_refused(request: Request, config: ServerConfig) -> Answe
     if isinstance(customer, dict) and "name" in customer and customer["name"] is None:
         return refuse(request, "customer.name must be a string")
     return None
+
+
+@before(
+    "acc-on-demand-null-price-refused",
+    "ACC-003",
+    "an on-demand subscription's product_price: null is refused (no price to charge)",
+)
+def _on_demand_null_price_refused(request: Request, config: ServerConfig) -> Answer | None:
+    subscription = (json_body(request) or {}).get("subscription_data")
+    on_demand = subscription.get("on_demand") if isinstance(subscription, dict) else None
+    if (
+        isinstance(on_demand, dict)
+        and "product_price" in on_demand
+        and on_demand["product_price"] is None
+    ):
+        return refuse(request, "subscription_data.on_demand.product_price must be an integer")
+    return None

@@ -123,3 +123,29 @@ register(
         before=_StopsAfterAHugeBody(),
     )
 )
+
+
+@before("rob-chunked-crashes", "ROB-001", "a chunked request body (no Content-Length) is a 500")
+def _chunked_crashes(request: Request, config: ServerConfig) -> Answer | None:
+    if b"chunked" in request.headers.get(b"transfer-encoding", b"").lower():
+        return _crash(request, "KeyError: 'content-length'")
+    return None
+
+
+@before(
+    "rob-cut-off-body-crashes",
+    "ROB-002",
+    "a JSON body that ends early (as a Content-Length shorter than the body leaves it) is a 500",
+)
+def _cut_off_body_crashes(request: Request, config: ServerConfig) -> Answer | None:
+    try:
+        json.loads(request.raw_body)
+    except json.JSONDecodeError as error:
+        ends_early = error.msg.startswith("Unterminated") or error.pos >= len(
+            request.raw_body.rstrip()
+        )
+        if request.raw_body and ends_early:
+            return _crash(request, f"JSONDecodeError: {error.msg}")
+    except (ValueError, RecursionError):
+        return None
+    return None
