@@ -56,6 +56,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         else:
             mutant = MUTANTS[args.mutant]
             app = Rewrite(after=mutant.after, before=mutant.before, config=app.config)
+    if args.latency_ms < 0:
+        raise UsageError(f"--latency-ms must be 0 or more, got {args.latency_ms:g}")
+    if args.latency_ms:
+        from .server import Delayed
+
+        app = Delayed(app, args.latency_ms / 1000)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
@@ -71,6 +77,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         else f"API key {DEFAULT_API_KEY} (the documented test key)"
     )
     limits = ", rate limits emulated" if args.rate_limit else ""
+    limits += f", {args.latency_ms:g} ms added to each answer" if args.latency_ms else ""
     print(f"listening on http://{shown_host}:{port} ({key_note}{limits})", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         serve(app, sock, stop_on_stdin_eof=args.stop_on_stdin_eof, log_level=args.log_level)
@@ -320,6 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--rate-limit", action="store_true", help="emulate the documented rate limits (429s)"
+    )
+    serve.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="wait this long before each answer, as a remote target would (default 0)",
     )
     serve.add_argument(
         "--max-body-bytes",

@@ -24,8 +24,8 @@ from ._expand import Case, expand
 from ._matchers import Mismatch
 from ._model import Scenario, load_scenarios
 from ._runner import CaseRun
-from ._session import NOT_TESTED, SessionState, get_state
-from ._template import Context, MissingProfileValue, TemplateError, render
+from ._session import NOT_TESTED, get_state
+from ._template import MissingProfileValue, TemplateError
 
 RECORD_KEY = pytest.StashKey[Record]()
 
@@ -111,6 +111,12 @@ class ScenarioItem(pytest.Item):
             self.user_properties.append(("requirement", requirement))
         self.run: CaseRun | None = None
 
+    @property
+    def overlappable(self) -> tuple[Scenario, Case] | None:
+        """This item's case, if it may be sent while others are in flight (`--concurrency`);
+        None for a scenario tagged `serial`."""
+        return None if "serial" in self.scenario.tags else (self.scenario, self.case)
+
     def _markers(self, catalog: Catalog, requirements: list[str]) -> list[str]:
         levels = {catalog[r].level.lower() for r in requirements}
         areas = {catalog[r].area.lower() for r in requirements}
@@ -134,9 +140,9 @@ class ScenarioItem(pytest.Item):
         self.stash[RECORD_KEY] = record
         _allure.label(self, library.catalog, state.settings.catalog_url)
         target = state.target()
-        waits_before, sent_before = target.rate_limited, target.sent
+        state.before_item(self)
         try:
-            problem = self.precondition_problem(state)
+            problem = state.precondition_problem(self.scenario, self.case)
             if problem is not None:
                 raise PreconditionFailed(problem)
             self.run = state.run_case(self.scenario, self.case)
@@ -153,8 +159,9 @@ class ScenarioItem(pytest.Item):
             mark_suite_error(record, message)
             raise ScenarioError(message) from None
         finally:
-            record["rate_limited"] = target.rate_limited - waits_before
-            record["requests"] = target.sent - sent_before
+            record["requests"], record["rate_limited"] = state.claim_requests(
+                self.scenario, self.case
+            )
         run = self.run
         assert run is not None
         _allure.attach_run(self, run, target.redactor)
@@ -192,52 +199,6 @@ class ScenarioItem(pytest.Item):
         if run.steps[-1].exchange.status is None:
             raise TransportFailed(text)
         raise ScenarioFailed(text)
-
-    def precondition_problem(self, state: SessionState) -> str | None:
-        """Why the accepted request this case builds on was not accepted, or None if it was.
-
-        The precondition case runs once per process (`SessionState.run_case`): whichever of it
-        and its dependants runs first sends it. Only its status counts here: a base request that
-        was answered as its scenario expects is a sound base, whatever else it got wrong.
-        """
-        template = self.scenario.precondition
-        if not template:
-            return None
-        profile = state.profile().data
-        variables = {n: render(v, Context(profile=profile)) for n, v in self.case.variables.items()}
-        reference = str(render(template, Context(profile=profile, variables=variables)))
-        scenario_id, _, label = reference.partition("[")
-        label = label.removesuffix("]")
-        found = state.scenario(scenario_id)
-        if found is None:
-            raise TemplateError(
-                f"precondition {reference!r}: no scenario has the id {scenario_id!r}"
-            )
-        base, cases = found
-        case = next((c for c in cases if c.label == label), None)
-        if case is None:
-            known = ", ".join(c.label or "(none)" for c in cases[:10])
-            raise TemplateError(
-                f"precondition {reference!r}: scenario {scenario_id!r} has no case {label!r}"
-                f" (its cases: {known})"
-            )
-        if (base.id, case.label) == (self.scenario.id, self.case.label):
-            return None
-        try:
-            run = state.run_case(base, case)
-        except NOT_TESTED as not_tested:
-            reason = str(not_tested).removeprefix("not tested: ")
-            if isinstance(not_tested, MissingProfileValue):
-                reason = f"the profile has no `{not_tested.key}`"
-            return f"not tested: precondition not tested ({reference}: {reason})"
-        failed = [m for m in run.mismatches if m.where in ("status", "response")]
-        if not failed:
-            return None
-        first = failed[0]
-        return (
-            f"not tested: precondition failed ({first.requirement}): the request it builds on,"
-            f" {reference} ({base.location}), got {first.actual}, not {first.expected}"
-        )
 
     # -- reporting ---------------------------------------------------------------------------
     def failure_text(

@@ -84,6 +84,9 @@ class Scenario:
     # `ID` or `ID[case]` (expansion variables allowed): the accepted request this case changes
     # one thing of. If that case did not get its expected status, this one is not tested.
     precondition: str | None = None
+    # Scenarios of one file with the same `share_requests` name send their i-th cases as one
+    # request (their `set` edits merged); a case whose shared request fails is sent alone.
+    share_requests: str | None = None
 
     @property
     def location(self) -> str:
@@ -326,6 +329,7 @@ class _Parser:
             path=self.path,
             line=raw.line,
             precondition=raw.get("precondition"),
+            share_requests=raw.get("share_requests"),
         )
 
     def check_variables(
@@ -394,4 +398,48 @@ def load_scenarios(path: Path, library: Library) -> tuple[list[Scenario], list[D
             scenarios.append(parser.scenario(raw, seen))
         except DataFileError as error:
             failed.append(error)
+    for wrong in _unshareable(scenarios):
+        failed.append(DataFileError(path, wrong.line, _SHARE_RULE.format(wrong.share_requests)))
+        scenarios.remove(wrong)
     return scenarios, failed
+
+
+_SHARE_RULE = (
+    "share_requests {!r}: scenarios that share requests must each have one step whose body is"
+    " {{from: BODY, set: {{...}}}} on the same BODY, set different fields, use different"
+    " expansion variables, and have the same precondition and the same expectations"
+)
+
+
+def shared_edit(scenario: Scenario) -> tuple[str, Mapping[str, Any]] | None:
+    """(the body a sharing scenario starts from, its `set` edits), or None if it cannot share."""
+    if len(scenario.steps) != 1:
+        return None
+    body = scenario.steps[0].request.body
+    if not isinstance(body, Mapping) or set(body) != {"from", "set"}:
+        return None
+    return str(body["from"]), body["set"]
+
+
+def _unshareable(scenarios: list[Scenario]) -> list[Scenario]:
+    """The scenarios whose `share_requests` group breaks the rule (all of the group)."""
+    groups: dict[str, list[Scenario]] = {}
+    for scenario in scenarios:
+        if scenario.share_requests:
+            groups.setdefault(scenario.share_requests, []).append(scenario)
+    wrong: list[Scenario] = []
+    for members in groups.values():
+        edits = [shared_edit(member) for member in members]
+        first = members[0]
+        fields = [key for edit in edits if edit is not None for key in edit[1]]
+        names = [name for member in members for name in member.expand]
+        if (
+            any(edit is None for edit in edits)
+            or len({edit[0] for edit in edits if edit is not None}) != 1
+            or len(fields) != len(set(fields))
+            or len(names) != len(set(names))
+            or any(m.precondition != first.precondition for m in members)
+            or any(m.steps[0].expectations != first.steps[0].expectations for m in members)
+        ):
+            wrong += members
+    return wrong

@@ -41,6 +41,16 @@ class CaseRun:
     def mismatches(self) -> list[Mismatch]:
         return [m for step in self.steps for m in step.mismatches]
 
+    @property
+    def requests(self) -> int:
+        """Requests this case sent, 429 retries included."""
+        return sum(step.exchange.attempts for step in self.steps)
+
+    @property
+    def retries(self) -> int:
+        """Sends that answered 429 and were repeated after waiting."""
+        return sum(step.exchange.attempts - 1 for step in self.steps)
+
     def requirement_status(self) -> dict[str, Status]:
         """passed | failed per requirement checked; `not_tested` where an earlier step failed.
 

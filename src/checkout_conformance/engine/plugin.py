@@ -29,7 +29,7 @@ from ..redact import API_KEY_ENV, RedactingFilter, Redactor
 from ..transport import Target, TargetGone, evidence
 from . import _allure, _junit
 from ._bodies import BodyLibrary
-from ._items import RECORD_KEY, ScenarioFile
+from ._items import RECORD_KEY, ScenarioFile, ScenarioItem
 from ._session import (
     EXIT_RUN_BROKEN,
     EXIT_TARGET_UNREACHABLE,
@@ -178,6 +178,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"  property tests: {settings.examples} examples, seed {state.seed}"
         f" (--conformance-seed={state.seed} reproduces them)",
         f"  pace: {f'{settings.max_rps:g} requests/s' if settings.max_rps else 'none'}"
+        f" | concurrency: {state.concurrency_text()}"
         f" | request budget: {settings.max_requests or 'none'}"
         + (
             " | LIVE target"
@@ -230,6 +231,10 @@ class SessionReporter:
     def __init__(self, state: SessionState) -> None:
         self.state = state
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """The order items run in: what `--concurrency` sends ahead through."""
+        self.state.set_plan(list(session.items))
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         """A target that is gone (no answers, or a 429 storm) ends the session with one error.
@@ -237,6 +242,11 @@ class SessionReporter:
         `TargetGone` comes from the one send path (`Target.exchange`), in scenarios and property
         tests alike, as a BaseException that Hypothesis lets through without shrinking.
         """
+        if not isinstance(item, ScenarioItem):  # never overlapped with cases sent ahead
+            try:
+                self.state.drain()
+            except TargetGone as gone:
+                pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)
         record = item.stash.get(RECORD_KEY, None)
         if record is not None and record["kind"] == "property":  # Allure names tests at setup
             _allure.label_property_test(

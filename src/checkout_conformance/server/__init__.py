@@ -9,12 +9,14 @@ documented error codes) and `MAX_CART_ITEMS` for code that imitates it (self-cer
 from . import _errors as errors
 from ._app import DEFAULT_API_KEY, ReferenceApp, ServerConfig, create_app
 from ._embedded import EmbeddedServer, ServerDidNotStart
+from ._latency import Delayed
 from ._rules import MAX_CART_ITEMS
 from ._serve import bind_socket, serve
 
 __all__ = [
     "DEFAULT_API_KEY",
     "MAX_CART_ITEMS",
+    "Delayed",
     "EmbeddedServer",
     "ReferenceApp",
     "ServerConfig",

@@ -67,6 +67,7 @@ class Exchange:
     elapsed_ms: float = 0.0
     error: str | None = None
     timed_out: bool = False
+    attempts: int = 1  # sends it took (more than one after a 429 that was waited out)
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -159,14 +160,15 @@ def encode_body(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def new_client(timeout: float) -> httpx.Client:
-    """The one client a process sends with: no redirects, no proxies, the deadline transport."""
+def new_client(timeout: float, max_connections: int = 10) -> httpx.Client:
+    """The one client a process sends with: no redirects, no proxies, the deadline transport.
+    httpx clients are safe to share between threads (`--concurrency`)."""
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         trust_env=False,
         headers={"Accept-Encoding": "identity"},
-        transport=DeadlineTransport(max_connections=10),
+        transport=DeadlineTransport(max_connections=max_connections),
     )
 
 

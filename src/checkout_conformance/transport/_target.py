@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import email.utils
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
 # A 429 storm: an exchange still refused after every retry (each after waiting as the server
 # asked), or this long spent waiting on 429s in a row. The target is given up on.
 STORM_WAIT_S = 90.0
-PACE_MARGIN = 0.8  # run at 80% of the rate the server says it allows
+PACE_MARGIN = 0.9  # run at 90% of the rate the server says it allows
 MIN_RATE = 0.5
 RECOVER_AFTER = 50  # answers in a row without a 429 before a guessed pace doubles back
 UNPACED_ABOVE = 1000.0  # a recovered pace this fast is no pace at all
@@ -169,7 +170,9 @@ class Target:
 
     Every request goes through `exchange`: counted (`--max-requests`), paced (`--max-rps`, and
     slower after a 429), retried after a 429 within bounds, within one deadline (three times
-    `--request-timeout`), and watched for a target that stopped answering.
+    `--request-timeout`), and watched for a target that stopped answering. `exchange` may be
+    called from several threads at once (`--concurrency`): the budget, the pace and the
+    counters are kept under one lock, and request starts stay paced.
     """
 
     base_url: str
@@ -188,9 +191,12 @@ class Target:
     _consecutive_429: int = 0
     _consecutive_429_wait: float = 0.0
 
+    concurrency: int = 1
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
     def __post_init__(self) -> None:
         self.redactor.add(self.api_key.reveal())
-        self.client = new_client(self.timeout)
+        self.client = new_client(self.timeout, max_connections=max(10, self.concurrency))
         self.pacer = Pacer(self.max_rps)
 
     @property
@@ -204,12 +210,13 @@ class Target:
 
     def before_request(self) -> None:
         """Count against the budget (raises BudgetExhausted), then pace."""
-        if self.max_requests is not None and self.sent >= self.max_requests:
-            raise BudgetExhausted(
-                f"the request budget (--max-requests {self.max_requests}) is spent"
-            )
-        self.pacer.wait()
-        self.sent += 1
+        with self._lock:  # request starts are spaced one after the other, whatever the thread
+            if self.max_requests is not None and self.sent >= self.max_requests:
+                raise BudgetExhausted(
+                    f"the request budget (--max-requests {self.max_requests}) is spent"
+                )
+            self.pacer.wait()
+            self.sent += 1
 
     def exchange(self, request: PreparedRequest) -> Exchange:
         """Send one request through every guarantee; raises BudgetExhausted or TargetGone, never
@@ -218,18 +225,22 @@ class Target:
         for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             self.before_request()
             result = send(self.client, request, deadline_s=self.deadline_s)
+            result.attempts = attempt + 1
             if result.status != 429:
-                self.pacer.answered()
-                self._consecutive_429 = 0
-                self._consecutive_429_wait = 0.0
+                with self._lock:
+                    self.pacer.answered()
+                    self._consecutive_429 = 0
+                    self._consecutive_429_wait = 0.0
                 break
-            self._on_429(result, retries_left=MAX_RATE_LIMIT_RETRIES - attempt)
             delay = min(retry_delay(result, attempt), MAX_RATE_LIMIT_WAIT_S)
-            self.rate_limited += 1
-            self.waited_s += delay
-            self._consecutive_429_wait += delay
+            with self._lock:
+                self._on_429(result, retries_left=MAX_RATE_LIMIT_RETRIES - attempt)
+                self.rate_limited += 1
+                self.waited_s += delay
+                self._consecutive_429_wait += delay
             time.sleep(delay)
-        self._watch_transport(result)
+        with self._lock:
+            self._watch_transport(result)
         return result
 
     def _on_429(self, result: Exchange, retries_left: int) -> None:
