@@ -105,7 +105,7 @@ OPTIONS = (
     Option(
         "concurrency",
         "requests in flight at once, for scenario cases that do not depend on one another"
-        " (default 8 for a --base-url target, 1 for the embedded server; 1: one at a time)",
+        " (default 16 for a --base-url target, 1 for the embedded server; 1: one at a time)",
         kind="int",
     ),
     Option(
@@ -140,8 +140,8 @@ LIVE_HOST = "live.dodopayments.com"
 DEFAULT_CATALOG_URL = "requirements.html"
 DEFAULT_PACED_RPS = 20.0  # half the documented sandbox limit of 40 req/s
 # Requests in flight at once against a remote target: enough to hide 200 ms of latency at the
-# sandbox's 40 req/s, few enough not to look like a flood.
-DEFAULT_REMOTE_CONCURRENCY = 8
+# sandbox's 40 req/s twice over; the pace (--max-rps, 429s) bounds the rate whatever this is.
+DEFAULT_REMOTE_CONCURRENCY = 16
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 

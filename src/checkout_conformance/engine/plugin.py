@@ -256,7 +256,14 @@ class SessionReporter:
                 list(properties.JUDGED),
                 self.state.seed,
             )
+        run = getattr(item, "funcargs", {}).get("conformance_properties")
         try:
+            if isinstance(run, properties.PropertyRun) and self.state.concurrency > 1:
+                run.start_rehearsal(self.state.concurrency)  # the same cases, sent ahead
+                try:
+                    item.runtest()
+                finally:
+                    run.end_rehearsal()
             return (yield)
         except TargetGone as gone:
             pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)

@@ -4,6 +4,12 @@ Every case goes through `Target.exchange`, the run's one send path (budget, pace
 deadline, the size cap, no redirects). Failures land on the requirements of the checks that
 found them (`_checks`), in the certificate like scenario failures do; each requirement the
 checks applied to, and that held, is passed.
+
+Overlap (`--concurrency`): Hypothesis asks for one case after the other, so the cases are first
+*rehearsed* (the test runs once with the same seed, handing each request to N threads that send
+it while the rehearsal goes on), and the real run then judges each case on its answer as it
+comes. The same seed gives the same cases; a case the rehearsal
+did not foresee (a failure's shrinking) is simply sent when it comes.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +118,10 @@ class PropertyRun:
     # Hypothesis replays a failing example. A repeat is judged on the first answer (as a server
     # that answers the same request the same way would answer it) instead of being sent again.
     _answers: _Answers = field(default_factory=_Answers)
+    # While rehearsing: the requests handed to the threads that send ahead, by key.
+    _rehearsal: dict[tuple[Any, ...], Future[None]] | None = None
+    _ahead_pool: ThreadPoolExecutor | None = None
+    _ahead: dict[tuple[Any, ...], Exchange] = field(default_factory=dict)  # sent ahead, unused
 
     def __post_init__(self) -> None:
         self._waits_at_start = self.target.rate_limited
@@ -161,6 +172,9 @@ class PropertyRun:
 
     def check(self, case: Any) -> None:
         positive = case.meta is not None and case.meta.generation.mode.is_positive
+        if self._rehearsal is not None:
+            self._rehearse(case, positive)
+            return
         self._map(case, positive)
         done = self.positive_cases + self.negative_cases
         if self.on_progress is not None and done % PROGRESS_EVERY == 0:
@@ -169,7 +183,7 @@ class PropertyRun:
         key = (request.method, request.url, tuple(request.headers), request.body, positive)
         exchange = self._answers.get(key)
         if exchange is None:
-            exchange = self._send(request)
+            exchange = self._ahead.pop(key, None) or self._send(request)
             if len(exchange.body) <= MAX_KEPT_ANSWER_BYTES:
                 self._answers[key] = exchange
         else:
@@ -190,6 +204,45 @@ class PropertyRun:
         failures = [v for v in verdicts if v.problem is not None]
         if failures:
             self._fail(failures, exchange)
+
+    # -- overlap: rehearse, then send ahead -----------------------------------------------------
+    def start_rehearsal(self, concurrency: int) -> None:
+        self._rehearsal = {}
+        self._ahead_pool = ThreadPoolExecutor(concurrency, thread_name_prefix="generated")
+
+    def _rehearse(self, case: Any, positive: bool) -> None:
+        """Map the case as the real run will, and hand its request to the senders."""
+        assert self._rehearsal is not None and self._ahead_pool is not None
+        ids = self.target.profile.data
+        if positive:
+            case.body = business_valid(
+                case.body, ids, is_charge(case.body) and self.charges_allowed
+            )
+        else:
+            case.body = real_ids(case.body, ids)
+        request = prepared_request(case, self.target)
+        key = (request.method, request.url, tuple(request.headers), request.body, positive)
+        if key not in self._rehearsal:
+            self._rehearsal[key] = self._ahead_pool.submit(self._send_ahead, key, request)
+
+    def _send_ahead(self, key: tuple[Any, ...], request: PreparedRequest) -> None:
+        try:
+            self._ahead[key] = self.target.exchange(request)
+        except BudgetExhausted:
+            return  # the real run meets the budget and reports it
+
+    def end_rehearsal(self) -> int:
+        """Wait for every request sent ahead (a TargetGone among them is raised here); the
+        answers wait for the real run. Returns how many were sent."""
+        rehearsed, self._rehearsal = self._rehearsal or {}, None
+        if self._ahead_pool is not None:
+            self._ahead_pool.shutdown(wait=True)
+            self._ahead_pool = None
+        for future in rehearsed.values():
+            future.result()
+        self.record["requests"] = self.target.sent - self._sent_at_start
+        self.record["rate_limited"] = self.target.rate_limited - self._waits_at_start
+        return len(self._ahead)
 
     def _send(self, request: PreparedRequest) -> Exchange:
         try:
