@@ -7,6 +7,7 @@ base URL means the embedded reference server.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,8 @@ OPTIONS = (
     Option(
         "concurrency",
         "requests in flight at once, for scenario cases that do not depend on one another"
-        " (default 16 for a --base-url target, 1 for the embedded server; 1: one at a time)",
+        " (default 16 for a remote --base-url, 1 for a loopback one and the embedded server;"
+        " 1: one at a time)",
         kind="int",
     ),
     Option(
@@ -243,6 +245,17 @@ class Settings:
         return parts.hostname or self.base_url
 
 
+def is_loopback(base_url: str) -> bool:
+    """Whether the target is on this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def is_live(base_url: str | None, profile: Profile) -> bool:
     """A live target: the live host, or a profile that says so."""
     host = urlsplit(base_url).hostname if base_url else None
@@ -340,8 +353,8 @@ def load_settings(config: pytest.Config) -> Settings:
     if max_rps is None and base_url is not None and profile.kind in ("sandbox", "live"):
         max_rps = DEFAULT_PACED_RPS
     concurrency = values["conformance_concurrency"]
-    if concurrency is None:
-        concurrency = 1 if base_url is None else DEFAULT_REMOTE_CONCURRENCY
+    if concurrency is None:  # overlap hides latency; on this machine there is none to hide
+        concurrency = 1 if base_url is None or is_loopback(base_url) else DEFAULT_REMOTE_CONCURRENCY
     return Settings(
         base_url=base_url,
         profile=profile,

@@ -84,7 +84,14 @@ class _SuiteRun:
 
 
 def _run_suite(
-    kind: Kind, name: str, workdir: Path, examples: int, seed: int, *, scenarios_only: bool
+    kind: Kind,
+    name: str,
+    workdir: Path,
+    examples: int,
+    seed: int,
+    *,
+    scenarios_only: bool,
+    requirement: str | None = None,
 ) -> _SuiteRun:
     """One child `pytest` against a fresh `serve` process for this target."""
     root = _resources.project_root()
@@ -94,6 +101,7 @@ def _run_suite(
     server = EmbeddedServer(api_key=Secret(KEY), extra_args=extra)
     base_url = server.start()
     stem = f"{kind}-{name}" + ("-scenarios" if scenarios_only else "")
+    stem += f"-{requirement}" if requirement else ""
     certificate_path = workdir / f"{stem}.json"
     junit = workdir / f"{stem}.xml"
     command = [
@@ -116,6 +124,8 @@ def _run_suite(
         command.append("--fail-on-should")
     if scenarios_only:
         command.append(f"--ignore={PROPERTY_TESTS}")
+    if requirement is not None:  # only the scenarios that check it (and what they build on)
+        command += ["-k", requirement]
     try:
         result = subprocess.run(
             command,
@@ -143,11 +153,12 @@ def run_one(
 ) -> Outcome:
     """Run the suite against one target and judge the outcome.
 
-    A mutant the scenarios can kill is first run against the scenarios alone (a few seconds
-    instead of the property tests' twenty); only if they do not kill it does the whole suite run.
-    The verdict killed/survived is the same as a whole-suite run's (a kill by the scenarios is a
-    kill by the suite); only the list of killing tests is shorter. `full` runs the whole suite for
-    every target, for the published kill matrix.
+    A mutant the scenarios can kill is first run against the scenarios that check its target
+    requirement (`-k REQ`, a second or two), then against every scenario, and only if they do not
+    kill it does the whole suite run. The verdict killed/survived is the same as a whole-suite
+    run's (a kill by some of the suite's tests is a kill by the suite); only the list of killing
+    tests is shorter. `full` runs the whole suite for every target, for the published kill
+    matrix.
     """
     started = time.perf_counter()
     target: str | None = None
@@ -159,9 +170,13 @@ def run_one(
         scenarios_first = not properties_only and not full
     run = None
     if scenarios_first:
-        run = _run_suite(kind, name, workdir, examples, seed, scenarios_only=True)
-        if run.certificate is None or target not in _failed(run.certificate):
-            run = None  # not killed by the scenarios alone: the whole suite decides
+        for requirement in (target, None):
+            run = _run_suite(
+                kind, name, workdir, examples, seed, scenarios_only=True, requirement=requirement
+            )
+            if run.certificate is not None and target in _failed(run.certificate):
+                break
+            run = None  # not killed by these scenarios: more of the suite decides
     if run is None:
         run = _run_suite(kind, name, workdir, examples, seed, scenarios_only=False)
     seconds = round(time.perf_counter() - started, 1)
