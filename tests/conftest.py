@@ -111,3 +111,19 @@ def pytest_configure(config: pytest.Config) -> None:
         "e2e: runs the conformance suite as a child pytest (seconds each); deselect with"
         ' -m "not e2e" for a quick loop',
     )
+    config.addinivalue_line(
+        "markers",
+        "heavy(seconds): a long test, run first (longest first), so that xdist spreads the"
+        " rest around it",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heavy tests first: xdist hands out tests in this order, and a heavy test that starts
+    last keeps one worker busy long after the others are done."""
+
+    def weight(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("heavy")
+        return -float(marker.args[0]) if marker is not None else 0.0
+
+    items.sort(key=weight)

@@ -235,9 +235,10 @@ def test_selection_with_k_or_m_is_a_partial_run(tmp_path: Path) -> None:
 
 # -- xdist --------------------------------------------------------------------------------------
 @pytest.mark.e2e
+@pytest.mark.heavy(40)
 def test_xdist_gives_the_same_results_and_one_certificate(tmp_path: Path) -> None:
-    serial = run_suite(tmp_path / "serial", "-q")
-    parallel = run_suite(tmp_path / "parallel", "-q", "-n", "2")
+    serial = run_suite(tmp_path / "serial", "-q", "--examples=30")
+    parallel = run_suite(tmp_path / "parallel", "-q", "-n", "2", "--examples=30")
     assert parallel.exit_code == serial.exit_code == 0, parallel.output
 
     def statuses(certificate: dict[str, object]) -> dict[str, str]:
@@ -256,6 +257,7 @@ def test_xdist_gives_the_same_results_and_one_certificate(tmp_path: Path) -> Non
 
 # -- plugins side by side ---------------------------------------------------------------------
 @pytest.mark.e2e
+@pytest.mark.heavy(40)
 def test_the_plugin_coexists_with_common_plugins(tmp_path: Path) -> None:
     run = run_suite(
         tmp_path,
@@ -266,6 +268,7 @@ def test_the_plugin_coexists_with_common_plugins(tmp_path: Path) -> None:
         f"--alluredir={tmp_path / 'allure'}",
         "-n",
         "2",
+        "--examples=30",
     )
     assert run.exit_code == 0, run.output
     plugins = next(

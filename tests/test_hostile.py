@@ -236,6 +236,7 @@ def test_a_429_storm_is_one_session_error_naming_the_option(tmp_path: Path) -> N
 
 
 @pytest.mark.e2e
+@pytest.mark.heavy(40)
 def test_a_huge_body_to_generated_requests_is_cut_at_the_cap(tmp_path: Path) -> None:
     """The property tests read at most 1 MiB of a 50 MB answer, and end in bounded time."""
     started = time.monotonic()

@@ -29,6 +29,7 @@ def checkout_url_leak_on_a_combination(answer: Answer) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.heavy(40)
 def test_a_combination_only_fault_is_found_and_replayed_with_its_seed(tmp_path: Path) -> None:
     with serve_in_thread(rewrite_of_reference(checkout_url_leak_on_a_combination)) as url:
         runs = [

@@ -394,6 +394,7 @@ def _render(report: Path, view: str, tmp_path: Path, name: str) -> Page:
     and shutil.which("npm") is None,
     reason="Allure 3 needs npm to install",
 )
+@pytest.mark.heavy(40)
 def test_the_html_report_shows_the_verdict_a_failed_test_and_the_categories(
     tmp_path: Path,
 ) -> None:

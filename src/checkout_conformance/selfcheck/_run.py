@@ -73,6 +73,10 @@ def _failed_tests(junit: Path) -> list[str]:
 
 
 PROPERTY_TESTS = "suites/properties"
+# The plugins a suite run needs, loaded by name with entry-point autoloading off: a child run
+# then does not import every pytest plugin of the venv (html, xdist, allure, ...), a third of
+# its start-up, and its results cannot depend on them.
+SUITE_PLUGINS = ("pytest_base_url.plugin", "_hypothesis_pytestplugin", "schemathesis.pytest.plugin")
 
 
 @dataclass
@@ -92,6 +96,7 @@ def _run_suite(
     *,
     scenarios_only: bool,
     requirement: str | None = None,
+    properties_only: bool = False,
 ) -> _SuiteRun:
     """One child `pytest` against a fresh `serve` process for this target."""
     root = _resources.project_root()
@@ -122,15 +127,19 @@ def _run_suite(
     ]
     if kind == "mutant":
         command.append("--fail-on-should")
+    for plugin in SUITE_PLUGINS:
+        command += ["-p", plugin]
     if scenarios_only:
         command.append(f"--ignore={PROPERTY_TESTS}")
+    if properties_only:  # the scenarios do not kill it (its definition): the property test does
+        command.append(PROPERTY_TESTS)
     if requirement is not None:  # only the scenarios that check it (and what they build on)
         command += ["-k", requirement]
     try:
         result = subprocess.run(
             command,
             cwd=root,
-            env=suite_environment(KEY),
+            env={**suite_environment(KEY), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
             capture_output=True,
             text=True,
             check=False,
@@ -178,7 +187,15 @@ def run_one(
                 break
             run = None  # not killed by these scenarios: more of the suite decides
     if run is None:
-        run = _run_suite(kind, name, workdir, examples, seed, scenarios_only=False)
+        run = _run_suite(
+            kind,
+            name,
+            workdir,
+            examples,
+            seed,
+            scenarios_only=False,
+            properties_only=properties_only and not full,
+        )
     seconds = round(time.perf_counter() - started, 1)
     if run.certificate is None:
         return Outcome(
