@@ -218,7 +218,7 @@ def test_a_profile_without_optional_ids_gives_not_tested_never_failed(tmp_path: 
     profile.write_text(
         "name: bare\nkind: mock\ndata:\n  one_time_product_id: pdt_ref_one_time_ebook\n"
     )
-    run = run_suite(tmp_path, "-q", "-rs", f"--target-profile={profile}")
+    run = run_suite(tmp_path, "-q", "-rs", "--examples=30", f"--target-profile={profile}")
     assert run.exit_code == 0, run.output
     assert "not tested: the profile 'bare' has no `customer_id`" in run.output
     assert run.status("CURL-001") == "not_tested"
@@ -227,7 +227,7 @@ def test_a_profile_without_optional_ids_gives_not_tested_never_failed(tmp_path: 
 
 @pytest.mark.e2e
 def test_selection_with_k_or_m_is_a_partial_run(tmp_path: Path) -> None:
-    run = run_suite(tmp_path, "-q", "-m", "must")
+    run = run_suite(tmp_path, "-q", "-m", "must", "--examples=30")
     assert run.exit_code == 0
     assert run.certificate["run"]["partial"] is True
     assert run.certificate["verdict"] == "incomplete"
@@ -306,6 +306,7 @@ def test_a_canary_key_never_reaches_any_artifact(tmp_path: Path) -> None:
             "--tb=long",
             "-rA",
             "--log-level=DEBUG",
+            "--examples=30",
             f"--junitxml={tmp_path / 'junit.xml'}",
             f"--alluredir={tmp_path / 'allure'}",
             base_url=url,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from checkout_conformance.catalog import load_catalog
-from checkout_conformance.engine._settings import OPTIONS, resolve
+from checkout_conformance.engine._settings import OPTIONS, is_loopback, resolve
 from checkout_conformance.records import Record, new_record, settle, suite_error
 from checkout_conformance.results import verdict_from_counts
 
@@ -129,3 +129,15 @@ def test_a_suite_error_always_blocks_and_a_clean_record_never_does() -> None:
     clean = new_record("property", "suites/properties/test_x.py::t", "test_x.py (seed 1)")
     settle(clean, load_catalog(), fail_on_should=True)
     assert clean["blocking"] is False and "worst_level" not in clean
+
+
+def test_only_targets_on_this_machine_count_as_loopback() -> None:
+    for url in (
+        "http://127.0.0.1:8000",
+        "http://localhost:1",
+        "http://[::1]:8000",
+        "http://127.9.9.9",
+    ):
+        assert is_loopback(url), url
+    for url in ("https://test.dodopayments.com", "http://10.0.0.5:8000", "http://mock.internal"):
+        assert not is_loopback(url), url
