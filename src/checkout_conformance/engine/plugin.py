@@ -259,11 +259,14 @@ class SessionReporter:
         run = getattr(item, "funcargs", {}).get("conformance_properties")
         try:
             if isinstance(run, properties.PropertyRun) and self.state.concurrency > 1:
-                run.start_rehearsal(self.state.concurrency)  # the same cases, sent ahead
+                run.start_pipeline(self.state.concurrency)  # requests overlap, judged after
                 try:
-                    item.runtest()
+                    result = yield
                 finally:
-                    run.end_rehearsal()
+                    clean = run.finish_pipeline()
+                if not clean:  # again, one case at a time on the answers kept: Hypothesis shrinks
+                    item.runtest()
+                return result
             return (yield)
         except TargetGone as gone:
             pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)

@@ -5,11 +5,12 @@ deadline, the size cap, no redirects). Failures land on the requirements of the 
 found them (`_checks`), in the certificate like scenario failures do; each requirement the
 checks applied to, and that held, is passed.
 
-Overlap (`--concurrency`): Hypothesis asks for one case after the other, so the cases are first
-*rehearsed* (the test runs once with the same seed, handing each request to N threads that send
-it while the rehearsal goes on), and the real run then judges each case on its answer as it
-comes. The same seed gives the same cases; a case the rehearsal
-did not foresee (a failure's shrinking) is simply sent when it comes.
+Overlap (`--concurrency`): Hypothesis asks for one case after the other and waits for its
+verdict, so the test first runs *pipelined*: each case's request is handed to N threads and the
+test goes on to the next case; once every answer is in, each case is judged. If every verdict
+holds, that was the run. If one does not, the test runs again the usual way, on the answers
+already there (same seed, same cases), so that Hypothesis can report and shrink the failure; only
+the shrinking sends new requests. A conforming target costs one generation, a failing one two.
 """
 
 from __future__ import annotations
@@ -118,10 +119,12 @@ class PropertyRun:
     # Hypothesis replays a failing example. A repeat is judged on the first answer (as a server
     # that answers the same request the same way would answer it) instead of being sent again.
     _answers: _Answers = field(default_factory=_Answers)
-    # While rehearsing: the requests handed to the threads that send ahead, by key.
-    _rehearsal: dict[tuple[Any, ...], Future[None]] | None = None
+    # Pipelined (--concurrency): the requests handed to the sending threads, by key, and the
+    # cases to judge once the answers are in.
+    _pipeline: dict[tuple[Any, ...], Future[None]] | None = None
+    _pipelined_cases: list[tuple[tuple[Any, ...], Any, bool]] = field(default_factory=list)
     _ahead_pool: ThreadPoolExecutor | None = None
-    _ahead: dict[tuple[Any, ...], Exchange] = field(default_factory=dict)  # sent ahead, unused
+    _ahead: dict[tuple[Any, ...], Exchange] = field(default_factory=dict)  # answers not yet used
 
     def __post_init__(self) -> None:
         self._waits_at_start = self.target.rate_limited
@@ -172,15 +175,15 @@ class PropertyRun:
 
     def check(self, case: Any) -> None:
         positive = case.meta is not None and case.meta.generation.mode.is_positive
-        if self._rehearsal is not None:
-            self._rehearse(case, positive)
-            return
         self._map(case, positive)
         done = self.positive_cases + self.negative_cases
         if self.on_progress is not None and done % PROGRESS_EVERY == 0:
             self.on_progress(done)
         request = prepared_request(case, self.target)
         key = (request.method, request.url, tuple(request.headers), request.body, positive)
+        if self._pipeline is not None:
+            self._hand_over(key, request, case.body, positive)
+            return
         exchange = self._answers.get(key)
         if exchange is None:
             exchange = self._ahead.pop(key, None) or self._send(request)
@@ -205,44 +208,67 @@ class PropertyRun:
         if failures:
             self._fail(failures, exchange)
 
-    # -- overlap: rehearse, then send ahead -----------------------------------------------------
-    def start_rehearsal(self, concurrency: int) -> None:
-        self._rehearsal = {}
+    # -- overlap: a pipelined run, judged once the answers are in ----------------------------
+    def start_pipeline(self, concurrency: int) -> None:
+        self._pipeline = {}
+        self._pipelined_cases = []
         self._ahead_pool = ThreadPoolExecutor(concurrency, thread_name_prefix="generated")
 
-    def _rehearse(self, case: Any, positive: bool) -> None:
-        """Map the case as the real run will, and hand its request to the senders."""
-        assert self._rehearsal is not None and self._ahead_pool is not None
-        ids = self.target.profile.data
-        if positive:
-            case.body = business_valid(
-                case.body, ids, is_charge(case.body) and self.charges_allowed
-            )
+    def _hand_over(
+        self, key: tuple[Any, ...], request: PreparedRequest, body: Any, positive: bool
+    ) -> None:
+        assert self._pipeline is not None and self._ahead_pool is not None
+        if key in self._pipeline:
+            self.repeated_cases += 1
+            self.record["generated"]["repeated"] = self.repeated_cases
         else:
-            case.body = real_ids(case.body, ids)
-        request = prepared_request(case, self.target)
-        key = (request.method, request.url, tuple(request.headers), request.body, positive)
-        if key not in self._rehearsal:
-            self._rehearsal[key] = self._ahead_pool.submit(self._send_ahead, key, request)
+            self._pipeline[key] = self._ahead_pool.submit(self._send_ahead, key, request)
+        self._pipelined_cases.append((key, body, positive))
 
     def _send_ahead(self, key: tuple[Any, ...], request: PreparedRequest) -> None:
         try:
             self._ahead[key] = self.target.exchange(request)
         except BudgetExhausted:
-            return  # the real run meets the budget and reports it
+            return  # judged as not answered: the run that follows meets the budget and says so
 
-    def end_rehearsal(self) -> int:
-        """Wait for every request sent ahead (a TargetGone among them is raised here); the
-        answers wait for the real run. Returns how many were sent."""
-        rehearsed, self._rehearsal = self._rehearsal or {}, None
+    def finish_pipeline(self) -> bool:
+        """Wait for every answer (a TargetGone among them is raised here), then judge each case.
+        True: every verdict held, the run is done. False: the record is reset, and the test must
+        run again the usual way, on the answers kept, to report (and shrink) the failure."""
+        sent, self._pipeline = self._pipeline or {}, None
         if self._ahead_pool is not None:
             self._ahead_pool.shutdown(wait=True)
             self._ahead_pool = None
-        for future in rehearsed.values():
+        for future in sent.values():
             future.result()
         self.record["requests"] = self.target.sent - self._sent_at_start
         self.record["rate_limited"] = self.target.rate_limited - self._waits_at_start
-        return len(self._ahead)
+        statuses = self.record["requirements"]
+        clean = True
+        for key, body, positive in self._pipelined_cases:
+            exchange = self._ahead.get(key)
+            if exchange is None:
+                clean = False
+                break
+            shown = body if isinstance(body, dict | list | str | int | float | bool) else None
+            verdicts = judge(
+                exchange,
+                shown,
+                positive,
+                self.contract,
+                functools.partial(self._negative_requirement, body),
+            )
+            if any(verdict.problem is not None for verdict in verdicts):
+                clean = False
+                break
+            for verdict in verdicts:
+                statuses[verdict.requirement] = "passed"
+        self._pipelined_cases = []
+        if not clean:
+            self.record["requirements"] = {}
+            self.positive_cases = self.negative_cases = self.charged_cases = 0
+            self.repeated_cases = 0
+        return clean
 
     def _send(self, request: PreparedRequest) -> Exchange:
         try:
