@@ -46,11 +46,11 @@ def test_retry_delays_read_seconds_epoch_timestamps_and_http_dates() -> None:
 def test_the_pace_only_goes_down_and_keeps_a_margin() -> None:
     pacer = Pacer(rate=None)
     pacer.slow_to(100)
-    assert pacer.rate == 90
+    assert pacer.rate == 95
     pacer.slow_to(1000)
-    assert pacer.rate == 90
+    assert pacer.rate == 95
     pacer.slow_to(10)
-    assert pacer.rate == 9
+    assert pacer.rate == 9.5
 
 
 def test_without_figures_the_pace_halves_what_was_observed() -> None:
@@ -84,7 +84,7 @@ def test_a_guessed_pace_doubles_back_after_answers_without_a_429() -> None:
     told.slow_to(50)
     for _ in range(RECOVER_AFTER * 3):
         told.answered()
-    assert told.rate == 45  # 90% of what the server said, kept
+    assert told.rate == 47.5  # 95% of what the server said, kept
 
 
 # -- the property checks, as the catalog words them ---------------------------------------------

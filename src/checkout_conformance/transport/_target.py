@@ -28,7 +28,7 @@ MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
 # A 429 storm: an exchange still refused after every retry (each after waiting as the server
 # asked), or this long spent waiting on 429s in a row. The target is given up on.
 STORM_WAIT_S = 90.0
-PACE_MARGIN = 0.9  # run at 90% of the rate the server says it allows
+PACE_MARGIN = 0.95  # run at 95% of the rate the server says it allows
 MIN_RATE = 0.5
 RECOVER_AFTER = 50  # answers in a row without a 429 before a guessed pace doubles back
 UNPACED_ABOVE = 1000.0  # a recovered pace this fast is no pace at all
