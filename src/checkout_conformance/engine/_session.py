@@ -71,6 +71,7 @@ class SessionState:
     _claimed: set[tuple[str, str]] = field(default_factory=set)
     _pool: ThreadPoolExecutor | None = None
     _in_flight: list[Future[None]] = field(default_factory=list)
+    _sent_ahead: set[tuple[str, str]] = field(default_factory=set)  # cases handed to the pool
     _plan: list[tuple[Scenario, Case] | None] = field(default_factory=list)
     _position: dict[str, int] = field(default_factory=dict)
     # Requirements whose failure was already shown with its whole exchange in this process:
@@ -194,16 +195,14 @@ class SessionState:
         row = self._shared_row(scenario, case)
         if row is None:
             return self._run_once(scenario, case)
-        combined, _index = row
+        combined = row
         self._touch(scenario, case, combined[0], combined[1])
         shared = self._run_once(*combined)
         if not shared.mismatches:
             return CaseRun(scenario, case, shared.steps)
         return self._run_once(scenario, case)
 
-    def _shared_row(
-        self, scenario: Scenario, case: Case
-    ) -> tuple[tuple[Scenario, Case], int] | None:
+    def _shared_row(self, scenario: Scenario, case: Case) -> tuple[Scenario, Case] | None:
         """The combined scenario and case of this case's row, or None when no other scenario
         has a case in that row."""
         group = self.sharing_group(scenario)
@@ -228,7 +227,7 @@ class SessionState:
             first, id=str(first.share_requests), expand={}, steps=(replace(step, request=request),)
         )
         label = f"row-{index + 1}:" + ",".join(c.label for _m, c in row)
-        return (combined, Case(label, variables)), index
+        return combined, Case(label, variables)
 
     def sharing_group(self, scenario: Scenario) -> list[tuple[Scenario, list[Case]]]:
         """The scenarios of the file that share requests with this one, in file order."""
@@ -337,9 +336,9 @@ class SessionState:
             if entry is None or len(self._in_flight) >= 2 * self.concurrency:
                 break
             scenario, case = entry
-            with self._case_runs_lock:
-                if (scenario.id, case.label) in self._case_runs:
-                    continue
+            if (scenario.id, case.label) in self._sent_ahead:
+                continue
+            self._sent_ahead.add((scenario.id, case.label))
             self._in_flight.append(self._pool.submit(self._send_ahead, scenario, case))
 
     def _send_ahead(self, scenario: Scenario, case: Case) -> None:
