@@ -61,7 +61,12 @@ class YamlList(list[Any]):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser (in PyYAML's wheels) when there is one: a suite run loads every scenario file,
+# and a child run per mutant pays for it again; its nodes carry the same marks (lines).
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     pass
 
 
