@@ -7,6 +7,7 @@ and budget, so this test and `checkout-conformance selfcheck` (the README's kill
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,14 +51,25 @@ def test_the_parts_cover_the_catalog_once() -> None:
     assert sorted(names) == sorted(["reference", *VARIANTS, *MUTANTS])
 
 
+@pytest.fixture(scope="session")
+def shared_cases_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of generated cases for every part, on every xdist worker (their temporary
+    folders share a parent): the first whole-suite runs keep their cases, the others replay
+    them, as `checkout-conformance selfcheck` does within one run."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base / "generated-cases"
+
+
 @pytest.mark.e2e
 @pytest.mark.heavy(120)
 @pytest.mark.parametrize("part", list(_chunks()))
 def test_every_mutant_is_killed_every_variant_tolerated_and_the_reference_conformant(
-    part: str, tmp_path: Path
+    part: str, tmp_path: Path, shared_cases_dir: Path
 ) -> None:
     names = _chunks()[part]
-    outcomes = run_all(jobs=2, workdir=tmp_path, names=names)
+    outcomes = run_all(jobs=2, workdir=tmp_path, names=names, cases_dir=shared_cases_dir)
     assert sorted(o.name for o in outcomes) == sorted(names)
     catalog = load_catalog()
     survivors = [

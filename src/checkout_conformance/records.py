@@ -46,6 +46,7 @@ class Record(TypedDict):
     skip_reason: NotRequired[str]  # why it was not tested
     worst_level: NotRequired[Level]  # the most serious level among its failures
     generated: NotRequired[GeneratedCases]  # the property test's cases
+    cases_cache: NotRequired[str]  # --cases-cache: "replayed from PATH" or "kept in PATH"
     pace: NotRequired[float]  # the pace in force when it ended (requests/s), if any
     combination: NotRequired[Combination]  # a pairwise row: which optional fields it set
 

@@ -82,6 +82,13 @@ OPTIONS = (
         flag_name="conformance-seed",
     ),
     Option(
+        "cases_cache",
+        "folder where a property test that held keeps its generated requests; a later run with"
+        " the same seed, budget, profile and contract sends them again instead of generating"
+        " them (a failure is generated again, to be shrunk; default: none, always generate)",
+        kind="path",
+    ),
+    Option(
         "implementation_name",
         "the implementation's name, for the certificate (e.g. acme-dodo-mock)",
     ),
@@ -219,6 +226,7 @@ class Settings:
     max_requests: int | None = None
     catalog_url: str = "requirements.html"
     concurrency: int = 1
+    cases_cache: Path | None = None  # where generated cases are kept for replay
 
     @property
     def live(self) -> bool:
@@ -380,4 +388,9 @@ def load_settings(config: pytest.Config) -> Settings:
         if values["conformance_max_requests"]
         else None,
         concurrency=int(concurrency),
+        cases_cache=(
+            _invocation_path(config, values["conformance_cases_cache"])
+            if values["conformance_cases_cache"]
+            else None
+        ),
     )

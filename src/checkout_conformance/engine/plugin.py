@@ -78,6 +78,9 @@ def _report_paths(state: SessionState) -> list[str]:
     failures = state.settings.failures_dir
     if any(record["failures"] for record in state.records) and failures.is_dir():
         lines.append(f"failing exchanges in full: {failures} (exchange.txt, curl.sh per test)")
+    for record in state.records:
+        if "cases_cache" in record:
+            lines.append(f"generated cases of {record['test']}: {record['cases_cache']}")
     allure = getattr(config.option, "allure_report_dir", None)
     if allure:
         lines.append(f"Allure results: {allure} (HTML report: scripts/allure-report)")
@@ -176,7 +179,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f" | strictness: {strictness}"
         f" | request timeout: {settings.request_timeout:g} s",
         f"  property tests: {settings.examples} examples, seed {state.seed}"
-        f" (--conformance-seed={state.seed} reproduces them)",
+        f" (--conformance-seed={state.seed} reproduces them)"
+        + (f" | cases cache: {settings.cases_cache}" if settings.cases_cache else ""),
         f"  pace: {f'{settings.max_rps:g} requests/s' if settings.max_rps else 'none'}"
         f" | concurrency: {state.concurrency_text()}"
         f" | request budget: {settings.max_requests or 'none'}"
@@ -257,8 +261,13 @@ class SessionReporter:
                 self.state.seed,
             )
         run = getattr(item, "funcargs", {}).get("conformance_properties")
+        if not isinstance(run, properties.PropertyRun):
+            try:
+                return (yield)
+            except TargetGone as gone:
+                pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)
         try:
-            if isinstance(run, properties.PropertyRun) and self.state.concurrency > 1:
+            if self.state.concurrency > 1 and not run.will_replay:
                 run.start_pipeline(self.state.concurrency)  # requests overlap, judged after
                 try:
                     result = yield
@@ -266,10 +275,27 @@ class SessionReporter:
                     clean = run.finish_pipeline()
                 if not clean:  # again, one case at a time on the answers kept: Hypothesis shrinks
                     item.runtest()
-                return result
-            return (yield)
+            else:
+                result = yield
+            if run.will_keep and record is not None:  # it held: its cases serve the next run
+                record["cases_cache"] = run.keep_cases(self._cases_key(item)) or ""
+            return result
         except TargetGone as gone:
             pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        """--cases-cache: a property test whose cases were kept sends them again instead of
+        generating them; if every verdict holds, that is the test (True: nothing else runs)."""
+        run = pyfuncitem.funcargs.get("conformance_properties")
+        if not isinstance(run, properties.PropertyRun) or not run.will_replay:
+            return None
+        if run.replay(self.state.concurrency):
+            record = pyfuncitem.stash.get(RECORD_KEY, None)
+            if record is not None and run.cache_path is not None:
+                record["cases_cache"] = f"replayed from {run.cache_path}"
+            return True
+        return None  # a verdict failed: generated as usual, judged on the answers kept, shrunk
 
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_makereport(
@@ -419,17 +445,20 @@ class SessionReporter:
             return
         schema = getattr(collector.obj, "schema", None)
         if properties.is_contract_schema(schema):
-            settings = self.state.settings
-            properties.configure_schema(
-                schema,
-                properties.PropertySettings(
-                    examples=settings.examples,
-                    seed=self.state.seed,
-                    profile_ids=dict(settings.profile.data),
-                    rich_fields=_rich_fields(settings),
-                    charges_allowed=settings.charges_allowed,
-                ),
-            )
+            properties.configure_schema(schema, self._property_settings())
+
+    def _cases_key(self, item: pytest.Item) -> str:
+        return properties.cases_key(self._property_settings(), item.nodeid, item.path)
+
+    def _property_settings(self) -> properties.PropertySettings:
+        settings = self.state.settings
+        return properties.PropertySettings(
+            examples=settings.examples,
+            seed=self.state.seed,
+            profile_ids=dict(settings.profile.data),
+            rich_fields=_rich_fields(settings),
+            charges_allowed=settings.charges_allowed,
+        )
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """After pytest has written its JUnit file: make it agree with the verdict."""
@@ -468,6 +497,9 @@ class SessionReporter:
             failures_dir=self.state.settings.failures_dir,
             on_progress=_progress_writer(request.config),
         )
+        folder = self.state.settings.cases_cache
+        if folder is not None:
+            run.use_cache(properties.CaseCache(folder, self._cases_key(item)))
         yield run
         for folder in sorted(run.evidence):  # the final failing example of each requirement
             _allure.attach_file(request.config, folder / "exchange.txt", f"{folder.name} (full)")

@@ -4,10 +4,12 @@
   budget and hooks before collection (`configure_schema`), so no setting is a global.
 - `_mapping`: generated bodies rewritten onto the profile's ids and the documented rules.
 - `_checks`: the verdict on each answer, worded as the requirement it proves.
+- `_cases`: the cases of a run that held, kept per seed and inputs for replay (--cases-cache).
 - `_run`: `PropertyRun.check(case)` sends one case through the target's send path and records
   what each requirement made of it, for the certificate.
 """
 
+from ._cases import CaseCache, RecordedCase, cases_key
 from ._checks import JUDGED, REQUEST_SCHEMA, judge
 from ._generation import (
     PropertySettings,
@@ -21,9 +23,12 @@ from ._run import PropertyFailure, PropertyRun, limit_requirements
 __all__ = [
     "JUDGED",
     "REQUEST_SCHEMA",
+    "CaseCache",
     "PropertyFailure",
     "PropertyRun",
     "PropertySettings",
+    "RecordedCase",
+    "cases_key",
     "configure_schema",
     "contract_schema",
     "field_alternatives",

@@ -31,6 +31,7 @@ from ..catalog import LEVEL_RANK, Catalog
 from ..contract import Contract
 from ..records import Record
 from ..transport import BudgetExhausted, Exchange, PreparedRequest, Target, curl_line, evidence
+from ._cases import CaseCache, RecordedCase, without_authorization
 from ._checks import REQUEST_SCHEMA, Verdict, is_charge, judge
 from ._mapping import business_valid, real_ids
 
@@ -90,6 +91,11 @@ def prepared_request(case: Any, target: Target) -> PreparedRequest:
     return PreparedRequest(str(kwargs["method"]).upper(), url, headers, body)
 
 
+def _shown(body: Any) -> Any:
+    """The body as the checks read it: a JSON value, or None (no body, or not a JSON one)."""
+    return body if isinstance(body, dict | list | str | int | float | bool) else None
+
+
 class _Answers(dict[tuple[Any, ...], Exchange]):
     """First answers by request; a short repr, since Hypothesis prints the test's arguments."""
 
@@ -114,17 +120,29 @@ class PropertyRun:
     positive_cases: int = 0
     negative_cases: int = 0
     repeated_cases: int = 0
-    _limits: dict[str, Contract] = field(default_factory=dict, repr=False)
+    # Internal state, none of it an init field: Hypothesis prints the test's arguments, this
+    # run among them, init field by init field, and these can hold thousands of cases.
+    _limits: dict[str, Contract] = field(default_factory=dict, init=False, repr=False)
     # Answers by request: schemathesis' coverage phase yields some requests more than once, and
     # Hypothesis replays a failing example. A repeat is judged on the first answer (as a server
     # that answers the same request the same way would answer it) instead of being sent again.
-    _answers: _Answers = field(default_factory=_Answers)
-    # Pipelined (--concurrency): the requests handed to the sending threads, by key, and the
-    # cases to judge once the answers are in.
-    _pipeline: dict[tuple[Any, ...], Future[None]] | None = None
-    _pipelined_cases: list[tuple[tuple[Any, ...], Any, bool]] = field(default_factory=list)
-    _ahead_pool: ThreadPoolExecutor | None = None
-    _ahead: dict[tuple[Any, ...], Exchange] = field(default_factory=dict)  # answers not yet used
+    _answers: _Answers = field(default_factory=_Answers, init=False)
+    # Pipelined (--concurrency): the requests handed to the sending threads, by key, the cases
+    # to judge once the answers are in, and the answers not yet used.
+    _pipeline: dict[tuple[Any, ...], Future[None]] | None = field(
+        default=None, init=False, repr=False
+    )
+    _pipelined_cases: list[tuple[tuple[Any, ...], Any, bool]] = field(
+        default_factory=list, init=False, repr=False
+    )
+    _ahead_pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _ahead: dict[tuple[Any, ...], Exchange] = field(default_factory=dict, init=False, repr=False)
+    # --cases-cache: the cases to replay (found for this run's key), or the cases of this run
+    # as they come (none found; kept if the run holds).
+    _cache: CaseCache | None = field(default=None, init=False)
+    _replay: list[RecordedCase] | None = field(default=None, init=False, repr=False)
+    _recording: list[RecordedCase] | None = field(default=None, init=False, repr=False)
+    replayed: bool = field(default=False, init=False)  # the cases came from the cache, and held
 
     def __post_init__(self) -> None:
         self._waits_at_start = self.target.rate_limited
@@ -161,11 +179,14 @@ class PropertyRun:
                 raise RuntimeError(
                     f"suite error: a mapped positive case is not schema-valid: {errors}"
                 )
-            self.positive_cases += 1
-            self.charged_cases += is_charge(case.body)
         else:
             case.body = real_ids(case.body, ids)
-            self.negative_cases += 1
+        self._count(positive, positive and is_charge(case.body))
+
+    def _count(self, positive: bool, charge: bool) -> None:
+        self.positive_cases += positive
+        self.negative_cases += not positive
+        self.charged_cases += charge
         self.record["generated"] = {
             "positive": self.positive_cases,
             "negative": self.negative_cases,
@@ -176,13 +197,18 @@ class PropertyRun:
     def check(self, case: Any) -> None:
         positive = case.meta is not None and case.meta.generation.mode.is_positive
         self._map(case, positive)
+        self._consider(prepared_request(case, self.target), case.body, positive)
+
+    def _consider(self, request: PreparedRequest, body: Any, positive: bool) -> None:
+        """Send (or hand over) one mapped case and judge it: generated and replayed alike."""
         done = self.positive_cases + self.negative_cases
         if self.on_progress is not None and done % PROGRESS_EVERY == 0:
             self.on_progress(done)
-        request = prepared_request(case, self.target)
         key = (request.method, request.url, tuple(request.headers), request.body, positive)
+        if self._recording is not None:
+            self._record_case(request, body, positive)
         if self._pipeline is not None:
-            self._hand_over(key, request, case.body, positive)
+            self._hand_over(key, request, body, positive)
             return
         exchange = self._answers.get(key)
         if exchange is None:
@@ -192,13 +218,12 @@ class PropertyRun:
         else:
             self.repeated_cases += 1
             self.record["generated"]["repeated"] = self.repeated_cases
-        body = case.body if isinstance(case.body, dict | list | str | int | float | bool) else None
         verdicts = judge(
             exchange,
-            body,
+            _shown(body),
             positive,
             self.contract,
-            lambda: self._negative_requirement(case.body),
+            lambda: self._negative_requirement(body),
         )
         statuses = self.record["requirements"]
         for verdict in verdicts:
@@ -207,6 +232,80 @@ class PropertyRun:
         failures = [v for v in verdicts if v.problem is not None]
         if failures:
             self._fail(failures, exchange)
+
+    # -- --cases-cache: replay a clean run's cases, or keep this run's --------------------------
+    def use_cache(self, cache: CaseCache) -> None:
+        """Replay the cases kept under this run's key, if there are any; else keep this run's."""
+        self._cache = cache
+        self._replay = cache.load()
+        self._recording = [] if self._replay is None else None
+
+    @property
+    def cache_path(self) -> Path | None:
+        return self._cache.path if self._cache is not None else None
+
+    @property
+    def will_keep(self) -> bool:
+        """Recording this run's cases (none were kept for its key, and none failed so far)."""
+        return self._recording is not None and self._cache is not None
+
+    @property
+    def will_replay(self) -> bool:
+        return self._replay is not None
+
+    def replay(self, concurrency: int) -> bool:
+        """Send the kept cases again (N at a time, in order, paced) and judge every answer.
+        True: every verdict held, the run is done without generating. False: the record is reset
+        and the answers are kept; the test must run the usual way (generating the same cases,
+        judged on these answers) so that Hypothesis reports and shrinks the failure. Replays
+        once: a second call returns False."""
+        cases, self._replay = self._replay, None
+        if cases is None:
+            return False
+        self.start_pipeline(concurrency)
+        authorization = ("Authorization", f"Bearer {self.target.api_key.reveal()}")
+        for case in cases:
+            self._count(case.positive, case.positive and is_charge(case.shown))
+            request = PreparedRequest(
+                case.method,
+                self.target.base_url.rstrip("/") + case.path,
+                [*case.headers, authorization],
+                case.body,
+            )
+            self._consider(request, case.shown, case.positive)
+        self.replayed = self.finish_pipeline()
+        return self.replayed
+
+    def _record_case(self, request: PreparedRequest, body: Any, positive: bool) -> None:
+        assert self._recording is not None
+        base = self.target.base_url.rstrip("/")
+        if not request.url.startswith(base) or request.framing is not None:
+            self._recording = None  # not a request a replay could rebuild: nothing is kept
+            return
+        self._recording.append(
+            RecordedCase(
+                request.method,
+                request.url[len(base) :],
+                without_authorization(request.headers),
+                request.body,
+                _shown(body),
+                positive,
+            )
+        )
+
+    def keep_cases(self, key_now: str) -> str | None:
+        """After a run that held: write its cases under its key, if that key still describes
+        what decided them (`key_now`, computed after the run). What was done, for the summary."""
+        cases, self._recording = self._recording, None
+        if cases is None or self._cache is None:
+            return None
+        if key_now != self._cache.key:
+            return "not kept: a local module was loaded while the cases were generated"
+        try:
+            self._cache.save(cases)
+        except (OSError, TypeError, ValueError) as error:
+            return f"not kept: {error}"  # only costs the next run a generation
+        return f"kept in {self._cache.path}"
 
     # -- overlap: a pipelined run, judged once the answers are in ----------------------------
     def start_pipeline(self, concurrency: int) -> None:
@@ -250,10 +349,9 @@ class PropertyRun:
             if exchange is None:
                 clean = False
                 break
-            shown = body if isinstance(body, dict | list | str | int | float | bool) else None
             verdicts = judge(
                 exchange,
-                shown,
+                _shown(body),
                 positive,
                 self.contract,
                 functools.partial(self._negative_requirement, body),
@@ -265,6 +363,7 @@ class PropertyRun:
                 statuses[verdict.requirement] = "passed"
         self._pipelined_cases = []
         if not clean:
+            self._recording = None  # a failing run's cases depend on its answers: not kept
             self.record["requirements"] = {}
             self.positive_cases = self.negative_cases = self.charged_cases = 0
             self.repeated_cases = 0
@@ -280,6 +379,7 @@ class PropertyRun:
             self.record["requests"] = self.target.sent - self._sent_at_start
 
     def _fail(self, failures: list[Verdict], exchange: Exchange) -> None:
+        self._recording = None  # a failing run's cases depend on its answers: not kept
         failures.sort(key=lambda verdict: LEVEL_RANK[self.catalog[verdict.requirement].level])
         redactor = self.target.redactor
         failed = list(dict.fromkeys(v.requirement for v in failures))

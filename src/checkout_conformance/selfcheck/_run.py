@@ -97,6 +97,7 @@ def _run_suite(
     scenarios_only: bool,
     requirement: str | None = None,
     properties_only: bool = False,
+    cases_dir: Path | None = None,
 ) -> _SuiteRun:
     """One child `pytest` against a fresh `serve` process for this target."""
     root = _resources.project_root()
@@ -127,6 +128,8 @@ def _run_suite(
     ]
     if kind == "mutant":
         command.append("--fail-on-should")
+    if cases_dir is not None:
+        command.append(f"--cases-cache={cases_dir}")
     for plugin in SUITE_PLUGINS:
         command += ["-p", plugin]
     if scenarios_only:
@@ -158,7 +161,14 @@ def _failed(certificate: dict[str, Any]) -> list[str]:
 
 
 def run_one(
-    kind: Kind, name: str, workdir: Path, examples: int, seed: int, *, full: bool = False
+    kind: Kind,
+    name: str,
+    workdir: Path,
+    examples: int,
+    seed: int,
+    *,
+    full: bool = False,
+    cases_dir: Path | None = None,
 ) -> Outcome:
     """Run the suite against one target and judge the outcome.
 
@@ -167,7 +177,8 @@ def run_one(
     kill it does the whole suite run. The verdict killed/survived is the same as a whole-suite
     run's (a kill by some of the suite's tests is a kill by the suite); only the list of killing
     tests is shorter. `full` runs the whole suite for every target, for the published kill
-    matrix.
+    matrix. With `cases_dir`, property tests replay the cases that an earlier run with the same
+    seed and budget generated (`--cases-cache`): the same requests, so the same verdicts.
     """
     started = time.perf_counter()
     target: str | None = None
@@ -195,6 +206,7 @@ def run_one(
             seed,
             scenarios_only=False,
             properties_only=properties_only and not full,
+            cases_dir=cases_dir,
         )
     seconds = round(time.perf_counter() - started, 1)
     if run.certificate is None:
@@ -248,8 +260,14 @@ def run_all(
     names: list[str] | None = None,
     workdir: Path | None = None,
     full: bool = False,
+    cases_dir: Path | None = None,
 ) -> list[Outcome]:
-    """The reference, every variant and every mutant (or only `names`), `jobs` at a time."""
+    """The reference, every variant and every mutant (or only `names`), `jobs` at a time.
+
+    The generated cases are built once for the seed and budget and replayed by the other runs
+    (`cases_dir`, by default a folder of the work directory; runs side by side can share one):
+    generation is most of a whole-suite run's CPU, and it is the same for every target.
+    """
     plan: list[tuple[Kind, str]] = [("reference", "reference")]
     plan += [("variant", name) for name in VARIANTS]
     plan += [("mutant", name) for name in MUTANTS]
@@ -257,10 +275,14 @@ def run_all(
         plan = [(kind, name) for kind, name in plan if name in names]
     directory = workdir or Path(tempfile.mkdtemp(prefix="selfcheck-"))
     directory.mkdir(parents=True, exist_ok=True)
+    cases = cases_dir or directory / "generated-cases"
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(
             pool.map(
-                lambda pair: run_one(pair[0], pair[1], directory, examples, seed, full=full), plan
+                lambda pair: run_one(
+                    pair[0], pair[1], directory, examples, seed, full=full, cases_dir=cases
+                ),
+                plan,
             )
         )
 

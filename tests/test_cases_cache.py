@@ -1,0 +1,138 @@
+"""--cases-cache: a property test that held keeps its generated requests; a later run with the
+same inputs sends them again instead of generating them, with the same certificate, and a
+failure found on replay is generated again so that Hypothesis reports and shrinks it."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from checkout_conformance.properties import (
+    CaseCache,
+    PropertySettings,
+    RecordedCase,
+    cases_key,
+)
+
+from .conftest import (
+    ROOT,
+    TEST_KEY,
+    RunningServer,
+    certificate_without_timings,
+    run_suite,
+    start_server,
+)
+
+PROPERTY_TEST = ROOT / "suites" / "properties" / "test_generated_requests.py"
+NODE = "suites/properties/test_generated_requests.py::test_generated_requests"
+SETTINGS = PropertySettings(
+    examples=40,
+    seed=515,
+    profile_ids={"customer_id": "cus_1"},
+    rich_fields={"metadata": {"order": "1"}},
+)
+
+
+def _one_case_file(folder: Path) -> Path:
+    files = sorted(folder.glob("*.json"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def _run(folder: Path, server: RunningServer, cache: Path | None) -> tuple[int, str, Path]:
+    folder.mkdir(parents=True)
+    extra = [f"--cases-cache={cache}"] if cache is not None else []
+    run = run_suite(
+        folder,
+        "suites/properties",
+        "--conformance-seed=515",
+        "--examples=40",
+        *extra,
+        base_url=server.base_url,
+        api_key=server.api_key,
+    )
+    return run.exit_code, run.output, run.certificate_path
+
+
+@pytest.mark.e2e
+@pytest.mark.heavy(30)
+def test_cases_kept_by_one_target_replay_on_another_with_the_certificate_of_a_generated_run(
+    tmp_path: Path, reference_server: RunningServer
+) -> None:
+    kept = tmp_path / "kept"
+    code, output, generated = _run(tmp_path / "generate", reference_server, kept)
+    assert code == 0, output[-3000:]
+    case_file = _one_case_file(kept)
+    assert f"kept in {case_file}" in output
+    text = case_file.read_text()
+    assert TEST_KEY not in text and "authorization" not in text.lower()
+    assert "seed 515" in output and "cases cache:" in output
+
+    # Another correct implementation, answering differently (it refuses odd values), generates
+    # the very same requests: the cases depend on the seed and the inputs, not on the answers.
+    variant, other = start_server("--variant", "refuses-odd-values")
+    try:
+        elsewhere = tmp_path / "elsewhere"
+        code, output, _ = _run(tmp_path / "variant", other, elsewhere)
+        assert code == 0, output[-3000:]
+        assert _one_case_file(elsewhere).read_bytes() == case_file.read_bytes()
+    finally:
+        variant.stop()
+
+    code, output, replayed = _run(tmp_path / "replay", reference_server, kept)
+    assert code == 0, output[-3000:]
+    assert f"replayed from {case_file}" in output
+    assert certificate_without_timings(replayed) == certificate_without_timings(generated)
+    sent = [json.loads(path.read_text())["run"]["requests"] for path in (generated, replayed)]
+    assert sent[0] == sent[1]
+    assert json.loads(replayed.read_text())["run"]["requests"]["generated"] > 0
+
+
+def test_a_kept_case_reads_back_byte_for_byte(tmp_path: Path) -> None:
+    cases = [
+        RecordedCase(
+            "POST",
+            "/checkouts?x=1",
+            (("Content-Type", "application/json"), ("Accept", "application/json")),
+            b'{"a":"\xed\xa0\x80"}',  # a lone surrogate, as surrogatepass encodes it
+            {"a": "\ud800", "n": math.inf, "nested": [1, 2.5, None, True]},
+            False,
+        ),
+        RecordedCase("POST", "/checkouts", (), None, None, True),
+    ]
+    cache = CaseCache(tmp_path / "cases", "k")
+    cache.save(cases)
+    assert cache.load() == cases
+    assert [p.name for p in cache.folder.iterdir()] == ["k.json"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "not json", "[]", '{"format": 1, "key": "k"}', '{"format": 99, "key": "k", "cases": []}'],
+)
+def test_an_unreadable_or_foreign_case_file_is_not_used(tmp_path: Path, content: str) -> None:
+    (tmp_path / "k.json").write_text(content)
+    assert CaseCache(tmp_path, "k").load() is None
+
+
+def test_the_key_changes_with_every_input_that_decides_the_cases(tmp_path: Path) -> None:
+    base = cases_key(SETTINGS, NODE, PROPERTY_TEST)
+    assert base.startswith("seed-515-examples-40-")
+    assert cases_key(SETTINGS, NODE, PROPERTY_TEST) == base
+    changed = [
+        replace(SETTINGS, seed=516),
+        replace(SETTINGS, examples=41),
+        replace(SETTINGS, profile_ids={"customer_id": "cus_2"}),
+        replace(SETTINGS, rich_fields={"metadata": {"order": "2"}}),
+        replace(SETTINGS, charges_allowed=False),
+    ]
+    keys = {cases_key(settings, NODE, PROPERTY_TEST) for settings in changed}
+    assert base not in keys and len(keys) == len(changed)
+    assert cases_key(SETTINGS, NODE + "x", PROPERTY_TEST) != base
+    edited = tmp_path / PROPERTY_TEST.name
+    edited.write_text(PROPERTY_TEST.read_text() + "\n# edited\n")
+    assert cases_key(SETTINGS, NODE, edited) != base
