@@ -8,6 +8,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ from .conftest import (
     run_suite,
     start_server,
 )
+from .servers import Answer, rewrite_of_reference, serve_in_thread
 
 PROPERTY_TEST = ROOT / "suites" / "properties" / "test_generated_requests.py"
 NODE = "suites/properties/test_generated_requests.py::test_generated_requests"
@@ -90,6 +92,58 @@ def test_cases_kept_by_one_target_replay_on_another_with_the_certificate_of_a_ge
     sent = [json.loads(path.read_text())["run"]["requests"] for path in (generated, replayed)]
     assert sent[0] == sent[1]
     assert json.loads(replayed.read_text())["run"]["requests"]["generated"] > 0
+
+
+def leak_checkout_url_on_charges_with_metadata(answer: Answer) -> None:
+    request = answer.request.body
+    if (
+        answer.status == 200
+        and isinstance(request, dict)
+        and request.get("payment_method_id") is not None
+        and request.get("metadata")
+    ):
+        answer.body["checkout_url"] = "https://checkout.example/leak"
+
+
+def _smallest_failing_request(certificate: dict[str, Any], requirement: str) -> str:
+    """The request part of a requirement's first failure, as the certificate shows it."""
+    for entry in certificate["requirements"]:
+        if entry["id"] == requirement:
+            detail = entry["failing_tests"][0]["failures"][0]["evidence"]["detail"]
+            return str(detail).split("\nresponse:")[0]
+    raise KeyError(requirement)
+
+
+@pytest.mark.e2e
+@pytest.mark.heavy(30)
+def test_a_failure_on_replay_is_generated_again_and_shrunk_as_without_the_cache(
+    tmp_path: Path, reference_server: RunningServer
+) -> None:
+    kept = tmp_path / "kept"
+    code, output, _ = _run(tmp_path / "generate", reference_server, kept)
+    assert code == 0 and "kept in" in output, output[-3000:]
+    case_file = _one_case_file(kept)
+    kept_bytes = case_file.read_bytes()
+    faulty = rewrite_of_reference(leak_checkout_url_on_charges_with_metadata)
+    with serve_in_thread(faulty) as url:
+        server = RunningServer(url, TEST_KEY)
+        runs = [
+            _run(tmp_path / name, server, cache)
+            for name, cache in [("plain", None), ("replay", kept)]
+        ]
+    for code, output, _certificate in runs:
+        assert code == 1, output[-3000:]
+        assert "checkout_url must be null or absent" in output
+        assert "replayed from" not in output  # a replay that failed is not the test's result
+        assert TEST_KEY not in output
+    # The replay met the fault; the generation that followed reported and shrank it to the
+    # request a run without the cache reports.
+    smallest = [
+        _smallest_failing_request(json.loads(certificate.read_text()), "CURL-001")
+        for _, _, certificate in runs
+    ]
+    assert smallest[0] == smallest[1]
+    assert case_file.read_bytes() == kept_bytes  # a failing run keeps nothing
 
 
 def test_a_kept_case_reads_back_byte_for_byte(tmp_path: Path) -> None:

@@ -257,3 +257,29 @@ def test_a_misspelled_mutant_variant_or_selfcheck_name_gets_a_suggestion() -> No
         )
         assert result.returncode == 2, result
         assert "did you mean" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- what a run loads -------------------------------------------------------------------------
+def test_the_plugin_loads_schemathesis_and_hypothesis_only_for_property_tests() -> None:
+    """A run of scenarios only (the kill matrix's first run per mutant) never imports the
+    generation libraries; asking for the property tests' schema does."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import checkout_conformance.engine.plugin\n"
+        "from checkout_conformance import properties\n"
+        "before = {'hypothesis', 'schemathesis'} & set(sys.modules)\n"
+        "assert properties.PropertyRun and properties.JUDGED\n"
+        "properties.contract_schema\n"
+        "print(sorted(before), sorted({'hypothesis', 'schemathesis'} & set(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[0] == "[] ['hypothesis', 'schemathesis']"
+    from checkout_conformance import properties
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        properties.nope  # noqa: B018

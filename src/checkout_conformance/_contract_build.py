@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from . import _resources
+from ._yamlfile import safe_load
 
 OPERATION_PATH = "/checkouts"
 OPERATION_METHOD = "post"
@@ -51,7 +52,7 @@ class UpstreamRecord:
 
     @classmethod
     def load(cls, path: Path = _resources.UPSTREAM_RECORD_PATH) -> UpstreamRecord:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
         return cls(
             file=str(raw["file"]),
             version=str(raw["version"]),
@@ -90,7 +91,7 @@ def load_openapi(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ContractBuildError(f"{path}: not UTF-8 text") from None
     try:
-        doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        doc = json.loads(text) if path.suffix == ".json" else safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ContractBuildError(f"{path}: not valid JSON/YAML: {exc}") from None
     if not isinstance(doc, dict) or "openapi" not in doc or "paths" not in doc:
@@ -243,7 +244,7 @@ def build_contract_text(
             f"{upstream_path}: sha256 differs from contracts/upstream/UPSTREAM.yaml;"
             " record a new upstream with `checkout-conformance contract build --upstream FILE`"
         )
-    overlay = yaml.safe_load(overlay_path.read_text(encoding="utf-8"))
+    overlay = safe_load(overlay_path.read_text(encoding="utf-8"))
     doc = apply_overlay(extract_operation(load_openapi(upstream_path)), overlay)
     return render_contract(doc, overlay, record)
 

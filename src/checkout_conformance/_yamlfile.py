@@ -70,6 +70,11 @@ class _LineLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     pass
 
 
+def safe_load(text: str) -> Any:
+    """`yaml.safe_load` with libyaml's parser when there is one (the contract is 500 KB)."""
+    return yaml.load(text, Loader=_SafeLoader)
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> YamlMap:
     loader.flatten_mapping(node)
     mapping = YamlMap()

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import yaml
 
 from . import _resources
+from ._yamlfile import safe_load
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
@@ -70,7 +70,7 @@ class Contract:
 
     @classmethod
     def load(cls, path: Path = _resources.CONTRACT_PATH) -> Contract:
-        return cls(yaml.safe_load(path.read_text(encoding="utf-8")), path)
+        return cls(safe_load(path.read_text(encoding="utf-8")), path)
 
     # -- identity ----------------------------------------------------------------------------
     @property
@@ -151,7 +151,7 @@ class Contract:
         A request valid against the result but not against this contract breaks only those
         requirements (e.g. a 101-character pay button text breaks RULE-010, a SHOULD).
         """
-        overlay = yaml.safe_load(overlay_path.read_text(encoding="utf-8"))
+        overlay = safe_load(overlay_path.read_text(encoding="utf-8"))
         document = copy.deepcopy(self.document)
         for action in overlay.get("actions", []):
             if action.get("requirement") not in requirement_ids or "update" not in action:

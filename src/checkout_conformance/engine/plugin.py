@@ -444,7 +444,7 @@ class SessionReporter:
         if not isinstance(collector, pytest.Module):
             return
         schema = getattr(collector.obj, "schema", None)
-        if properties.is_contract_schema(schema):
+        if schema is not None and properties.is_contract_schema(schema):
             properties.configure_schema(schema, self._property_settings())
 
     def _cases_key(self, item: pytest.Item) -> str:

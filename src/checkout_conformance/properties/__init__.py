@@ -9,16 +9,42 @@
   what each requirement made of it, for the certificate.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._cases import CaseCache, RecordedCase, cases_key
 from ._checks import JUDGED, REQUEST_SCHEMA, judge
-from ._generation import (
-    PropertySettings,
-    configure_schema,
-    contract_schema,
-    field_alternatives,
-    is_contract_schema,
-)
 from ._run import PropertyFailure, PropertyRun, limit_requirements
+
+if TYPE_CHECKING:
+    from ._generation import (
+        PropertySettings,
+        configure_schema,
+        contract_schema,
+        field_alternatives,
+        is_contract_schema,
+    )
+
+_FROM_GENERATION = frozenset(
+    {
+        "PropertySettings",
+        "configure_schema",
+        "contract_schema",
+        "field_alternatives",
+        "is_contract_schema",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """`_generation` (schemathesis and Hypothesis, about half a second) loads when a property
+    test asks for it: a run of scenarios only, such as the kill matrix's first run per mutant,
+    never pays for it."""
+    if name in _FROM_GENERATION:
+        from . import _generation
+
+        return getattr(_generation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "JUDGED",

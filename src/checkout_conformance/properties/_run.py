@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from .. import __version__, _resources
-from .._yamlfile import display_path
+from .._yamlfile import display_path, safe_load
 from ..catalog import LEVEL_RANK, Catalog
 from ..contract import Contract
 from ..records import Record
@@ -43,9 +43,7 @@ PROGRESS_EVERY = 250  # generated cases between two progress marks in the termin
 @functools.cache
 def limit_requirements() -> frozenset[str]:
     """The requirements the overlay's schema limits implement (read once per process)."""
-    import yaml
-
-    overlay = yaml.safe_load(_resources.OVERLAY_PATH.read_text(encoding="utf-8"))
+    overlay = safe_load(_resources.OVERLAY_PATH.read_text(encoding="utf-8"))
     return frozenset(a["requirement"] for a in overlay.get("actions", []) if a.get("requirement"))
 
 

@@ -77,6 +77,7 @@ PROPERTY_TESTS = "suites/properties"
 # then does not import every pytest plugin of the venv (html, xdist, allure, ...), a third of
 # its start-up, and its results cannot depend on them.
 SUITE_PLUGINS = ("pytest_base_url.plugin", "_hypothesis_pytestplugin", "schemathesis.pytest.plugin")
+SCENARIO_PLUGINS = ("pytest_base_url.plugin",)  # without the property tests
 
 
 @dataclass
@@ -130,7 +131,7 @@ def _run_suite(
         command.append("--fail-on-should")
     if cases_dir is not None:
         command.append(f"--cases-cache={cases_dir}")
-    for plugin in SUITE_PLUGINS:
+    for plugin in SCENARIO_PLUGINS if scenarios_only else SUITE_PLUGINS:
         command += ["-p", plugin]
     if scenarios_only:
         command.append(f"--ignore={PROPERTY_TESTS}")
