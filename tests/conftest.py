@@ -135,8 +135,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The heavy tests first: xdist hands out tests in this order, and a heavy test that starts
-    last keeps one worker busy long after the others are done."""
+    """The heavy tests first: with `--maxschedchunk=1` (scripts/test) xdist hands out tests one
+    at a time in this order, and a heavy test that starts last keeps one worker busy long after
+    the others are done."""
 
     def weight(item: pytest.Item) -> float:
         marker = item.get_closest_marker("heavy")

@@ -60,19 +60,28 @@ def _run(folder: Path, server: RunningServer, cache: Path | None) -> tuple[int, 
     return run.exit_code, run.output, run.certificate_path
 
 
+@pytest.fixture(scope="module")
+def kept_cases(
+    tmp_path_factory: pytest.TempPathFactory, reference_server: RunningServer
+) -> tuple[Path, Path]:
+    """A run against the reference server that keeps its cases: (its folder, its certificate)."""
+    base = tmp_path_factory.mktemp("kept-cases")
+    code, output, certificate = _run(base / "generate", reference_server, base / "kept")
+    assert code == 0, output[-3000:]
+    assert f"kept in {_one_case_file(base / 'kept')}" in output
+    assert "seed 515" in output and "cases cache:" in output
+    return base / "kept", certificate
+
+
 @pytest.mark.e2e
 @pytest.mark.heavy(30)
 def test_cases_kept_by_one_target_replay_on_another_with_the_certificate_of_a_generated_run(
-    tmp_path: Path, reference_server: RunningServer
+    tmp_path: Path, reference_server: RunningServer, kept_cases: tuple[Path, Path]
 ) -> None:
-    kept = tmp_path / "kept"
-    code, output, generated = _run(tmp_path / "generate", reference_server, kept)
-    assert code == 0, output[-3000:]
+    kept, generated = kept_cases
     case_file = _one_case_file(kept)
-    assert f"kept in {case_file}" in output
     text = case_file.read_text()
     assert TEST_KEY not in text and "authorization" not in text.lower()
-    assert "seed 515" in output and "cases cache:" in output
 
     # Another correct implementation, answering differently (it refuses odd values), generates
     # the very same requests: the cases depend on the seed and the inputs, not on the answers.
@@ -117,11 +126,9 @@ def _smallest_failing_request(certificate: dict[str, Any], requirement: str) -> 
 @pytest.mark.e2e
 @pytest.mark.heavy(30)
 def test_a_failure_on_replay_is_generated_again_and_shrunk_as_without_the_cache(
-    tmp_path: Path, reference_server: RunningServer
+    tmp_path: Path, kept_cases: tuple[Path, Path]
 ) -> None:
-    kept = tmp_path / "kept"
-    code, output, _ = _run(tmp_path / "generate", reference_server, kept)
-    assert code == 0 and "kept in" in output, output[-3000:]
+    kept, _ = kept_cases
     case_file = _one_case_file(kept)
     kept_bytes = case_file.read_bytes()
     faulty = rewrite_of_reference(leak_checkout_url_on_charges_with_metadata)
