@@ -134,13 +134,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# Module fixtures that run a whole suite: every test that uses one goes to the same xdist worker
+# (scripts/test runs `--dist loadgroup`), so that the run happens once, not once per worker.
+SHARED_RUNS = ("smoke_run", "kept_cases")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The heavy tests first: with `--maxschedchunk=1` (scripts/test) xdist hands out tests one
-    at a time in this order, and a heavy test that starts last keeps one worker busy long after
-    the others are done."""
+    """The heavy tests first: with `--dist loadgroup --no-loadscope-reorder` (scripts/test)
+    xdist hands out tests a few at a time in this order, and a heavy test that starts last keeps
+    one worker busy long after the others are done."""
 
     def weight(item: pytest.Item) -> float:
         marker = item.get_closest_marker("heavy")
         return -float(marker.args[0]) if marker is not None else 0.0
 
     items.sort(key=weight)
+    for item in items:
+        for name in SHARED_RUNS:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
