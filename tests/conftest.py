@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,41 @@ def run_suite(
     return SuiteRun(result.returncode, result.stdout + result.stderr, certificate)
 
 
+def session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test session that every xdist worker sees (their temporary folders
+    share a parent)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def shared_run(
+    tmp_path_factory: pytest.TempPathFactory, name: str, run: Callable[[Path], SuiteRun]
+) -> SuiteRun:
+    """A suite run that the tests of a module share, run once per session whatever worker
+    asks: the first one runs it under a lock, the others read what it left. (xdist_group
+    cannot do this: xdist 3.8 groups by renaming `_nodeid`, which pytest 9 no longer reads.)"""
+    base = session_folder(tmp_path_factory)
+    folder = base / f"shared-{name}"
+    with (base / f"shared-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / "run.json"
+        if done.is_file():
+            data = json.loads(done.read_text())
+            return SuiteRun(data["exit_code"], data["output"], Path(data["certificate_path"]))
+        folder.mkdir(parents=True, exist_ok=True)
+        result = run(folder)
+        done.write_text(
+            json.dumps(
+                {
+                    "exit_code": result.exit_code,
+                    "output": result.output,
+                    "certificate_path": str(result.certificate_path),
+                }
+            )
+        )
+        return result
+
+
 def certificate_without_timings(path: Path) -> dict[str, Any]:
     """The certificate's verdict, requirements and tests, with response times and dates out:
     what two runs that sent the same requests to the same server must agree on."""
@@ -134,11 +171,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-# Module fixtures that run a whole suite: every test that uses one goes to the same xdist worker
-# (scripts/test runs `--dist loadgroup`), so that the run happens once, not once per worker.
-SHARED_RUNS = ("smoke_run", "kept_cases")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The heavy tests first: with `--dist loadgroup --no-loadscope-reorder` (scripts/test)
     xdist hands out tests a few at a time in this order, and a heavy test that starts last keeps
@@ -149,7 +181,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return -float(marker.args[0]) if marker is not None else 0.0
 
     items.sort(key=weight)
-    for item in items:
-        for name in SHARED_RUNS:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(name))

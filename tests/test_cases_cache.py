@@ -23,8 +23,10 @@ from .conftest import (
     ROOT,
     TEST_KEY,
     RunningServer,
+    SuiteRun,
     certificate_without_timings,
     run_suite,
+    shared_run,
     start_server,
 )
 from .servers import Answer, rewrite_of_reference, serve_in_thread
@@ -64,13 +66,26 @@ def _run(folder: Path, server: RunningServer, cache: Path | None) -> tuple[int, 
 def kept_cases(
     tmp_path_factory: pytest.TempPathFactory, reference_server: RunningServer
 ) -> tuple[Path, Path]:
-    """A run against the reference server that keeps its cases: (its folder, its certificate)."""
-    base = tmp_path_factory.mktemp("kept-cases")
-    code, output, certificate = _run(base / "generate", reference_server, base / "kept")
-    assert code == 0, output[-3000:]
-    assert f"kept in {_one_case_file(base / 'kept')}" in output
-    assert "seed 515" in output and "cases cache:" in output
-    return base / "kept", certificate
+    """A run against the reference server that keeps its cases: (its folder, its certificate);
+    once per session, whichever xdist worker asks first."""
+
+    def generate(folder: Path) -> SuiteRun:
+        return run_suite(
+            folder,
+            "suites/properties",
+            "--conformance-seed=515",
+            "--examples=40",
+            f"--cases-cache={folder / 'kept'}",
+            base_url=reference_server.base_url,
+            api_key=reference_server.api_key,
+        )
+
+    run = shared_run(tmp_path_factory, "kept-cases", generate)
+    kept = run.certificate_path.parent / "kept"
+    assert run.exit_code == 0, run.output[-3000:]
+    assert f"kept in {_one_case_file(kept)}" in run.output
+    assert "seed 515" in run.output and "cases cache:" in run.output
+    return kept, run.certificate_path
 
 
 @pytest.mark.e2e

@@ -19,25 +19,29 @@ import pytest
 from checkout_conformance import certificate as certificates
 from checkout_conformance.catalog import load_catalog
 
-from .conftest import ROOT, TEST_KEY, SuiteRun, run_suite
+from .conftest import ROOT, TEST_KEY, SuiteRun, run_suite, shared_run
 from .servers import Answer, rewrite_of_reference, serve_in_thread
 
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
-    """A small run with Allure and JUnit output, shared by several checks."""
-    tmp_path = tmp_path_factory.mktemp("smoke")
-    return run_suite(
-        tmp_path,
-        "suites/auth",
-        "suites/checkout_url",
-        "suites/properties",
-        "--examples=20",
-        f"--alluredir={tmp_path / 'allure'}",
-        f"--junitxml={tmp_path / 'junit.xml'}",
-        "--implementation-name=reference-under-test",
-        "--implementation-version=9.9.9",
-    )
+    """A small run with Allure and JUnit output, shared by several checks (once per session,
+    whichever xdist worker asks first)."""
+
+    def run(tmp_path: Path) -> SuiteRun:
+        return run_suite(
+            tmp_path,
+            "suites/auth",
+            "suites/checkout_url",
+            "suites/properties",
+            "--examples=20",
+            f"--alluredir={tmp_path / 'allure'}",
+            f"--junitxml={tmp_path / 'junit.xml'}",
+            "--implementation-name=reference-under-test",
+            "--implementation-version=9.9.9",
+        )
+
+    return shared_run(tmp_path_factory, "smoke", run)
 
 
 @pytest.mark.e2e

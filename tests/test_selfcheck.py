@@ -7,13 +7,14 @@ and budget, so this test and `checkout-conformance selfcheck` (the README's kill
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from checkout_conformance.catalog import load_catalog
 from checkout_conformance.selfcheck import MUTANTS, VARIANTS, run_all
+
+from .conftest import session_folder
 
 
 def test_the_catalog_breaks_every_must_and_should_requirement() -> None:
@@ -52,10 +53,7 @@ def shared_cases_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One folder of generated cases for every part, on every xdist worker (their temporary
     folders share a parent): the first whole-suite runs keep their cases, the others replay
     them, as `checkout-conformance selfcheck` does within one run."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-    return base / "generated-cases"
+    return session_folder(tmp_path_factory) / "generated-cases"
 
 
 @pytest.mark.e2e
