@@ -120,7 +120,8 @@ def shared_run(
 ) -> SuiteRun:
     """A suite run that the tests of a module share, run once per session whatever worker
     asks: the first one runs it under a lock, the others read what it left. (xdist_group
-    cannot do this: xdist 3.8 groups by renaming `_nodeid`, which pytest 9 no longer reads.)"""
+    cannot do this: xdist 3.8 groups by renaming `_nodeid`, which pytest 9 no longer reads;
+    pytest-dev/pytest-xdist#1386.)"""
     base = session_folder(tmp_path_factory)
     folder = base / f"shared-{name}"
     with (base / f"shared-{name}.lock").open("w") as lock:
