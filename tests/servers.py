@@ -15,7 +15,29 @@ from checkout_conformance.server import ServerConfig, bind_socket
 
 from .conftest import TEST_KEY
 
-__all__ = ["Answer", "rewrite_of_reference", "serve_in_thread"]
+__all__ = [
+    "Answer",
+    "leaks_checkout_url_on_charges_with",
+    "rewrite_of_reference",
+    "serve_in_thread",
+]
+
+
+def leaks_checkout_url_on_charges_with(*fields: str) -> After:
+    """A fault no scenario spells out: an accepted charge that also sets each of `fields` (to a
+    truthy value) gets a checkout_url."""
+
+    def leak(answer: Answer) -> None:
+        request = answer.request.body
+        if (
+            answer.status == 200
+            and isinstance(request, dict)
+            and request.get("payment_method_id") is not None
+            and all(request.get(name) for name in fields)
+        ):
+            answer.body["checkout_url"] = "https://checkout.example/leak"
+
+    return leak
 
 
 def rewrite_of_reference(after: After, api_key: str = TEST_KEY) -> Rewrite:

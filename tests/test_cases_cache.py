@@ -29,7 +29,7 @@ from .conftest import (
     shared_run,
     start_server,
 )
-from .servers import Answer, rewrite_of_reference, serve_in_thread
+from .servers import leaks_checkout_url_on_charges_with, rewrite_of_reference, serve_in_thread
 
 PROPERTY_TEST = ROOT / "suites" / "properties" / "test_generated_requests.py"
 NODE = "suites/properties/test_generated_requests.py::test_generated_requests"
@@ -118,17 +118,6 @@ def test_cases_kept_by_one_target_replay_on_another_with_the_certificate_of_a_ge
     assert json.loads(replayed.read_text())["run"]["requests"]["generated"] > 0
 
 
-def leak_checkout_url_on_charges_with_metadata(answer: Answer) -> None:
-    request = answer.request.body
-    if (
-        answer.status == 200
-        and isinstance(request, dict)
-        and request.get("payment_method_id") is not None
-        and request.get("metadata")
-    ):
-        answer.body["checkout_url"] = "https://checkout.example/leak"
-
-
 def _smallest_failing_request(certificate: dict[str, Any], requirement: str) -> str:
     """The request part of a requirement's first failure, as the certificate shows it."""
     for entry in certificate["requirements"]:
@@ -146,7 +135,7 @@ def test_a_failure_on_replay_is_generated_again_and_shrunk_as_without_the_cache(
     kept, _ = kept_cases
     case_file = _one_case_file(kept)
     kept_bytes = case_file.read_bytes()
-    faulty = rewrite_of_reference(leak_checkout_url_on_charges_with_metadata)
+    faulty = rewrite_of_reference(leaks_checkout_url_on_charges_with("metadata"))
     with serve_in_thread(faulty) as url:
         server = RunningServer(url, TEST_KEY)
         runs = [

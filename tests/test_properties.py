@@ -10,22 +10,15 @@ from checkout_conformance.profile import reference_profile
 from checkout_conformance.properties._mapping import business_valid, real_ids
 
 from .conftest import TEST_KEY, run_suite
-from .servers import Answer, rewrite_of_reference, serve_in_thread
+from .servers import leaks_checkout_url_on_charges_with, rewrite_of_reference, serve_in_thread
 
 IDS = reference_profile().data
 
 
-def checkout_url_leak_on_a_combination(answer: Answer) -> None:
-    """A fault no scenario spells out: charges with a minimal address and metadata leak a URL."""
-    request = answer.request.body
-    if (
-        answer.status == 200
-        and isinstance(request, dict)
-        and request.get("payment_method_id") is not None
-        and request.get("minimal_address") is True
-        and request.get("metadata")
-    ):
-        answer.body["checkout_url"] = "https://checkout.example/leak"
+# Charges with a minimal address and metadata leak a URL.
+checkout_url_leak_on_a_combination = leaks_checkout_url_on_charges_with(
+    "minimal_address", "metadata"
+)
 
 
 @pytest.mark.e2e

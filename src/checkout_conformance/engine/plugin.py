@@ -9,6 +9,7 @@ the records and writes the one certificate.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -445,12 +446,14 @@ class SessionReporter:
             return
         schema = getattr(collector.obj, "schema", None)
         if schema is not None and properties.is_contract_schema(schema):
-            properties.configure_schema(schema, self._property_settings())
+            properties.configure_schema(schema, self._property_settings)
 
     def _cases_key(self, item: pytest.Item) -> str:
-        return properties.cases_key(self._property_settings(), item.nodeid, item.path)
+        return properties.cases_key(self._property_settings, item.nodeid, item.path)
 
+    @functools.cached_property
     def _property_settings(self) -> properties.PropertySettings:
+        """What the property tests are generated from (fixed for the session: read once)."""
         settings = self.state.settings
         return properties.PropertySettings(
             examples=settings.examples,

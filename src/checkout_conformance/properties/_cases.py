@@ -29,9 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__, _resources
 
-if TYPE_CHECKING:  # not imported at run time: importing schemathesis earlier than the rest of
-    # this package changes what a seed generates (import order reaches global state), and the
-    # cases of a seed are part of what users reproduce
+if TYPE_CHECKING:  # for types only: the package loads `_generation` (schemathesis) lazily
     from ._generation import PropertySettings
 
 FORMAT = 1

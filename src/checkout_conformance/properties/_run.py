@@ -140,7 +140,6 @@ class PropertyRun:
     _cache: CaseCache | None = field(default=None, init=False)
     _replay: list[RecordedCase] | None = field(default=None, init=False, repr=False)
     _recording: list[RecordedCase] | None = field(default=None, init=False, repr=False)
-    replayed: bool = field(default=False, init=False)  # the cases came from the cache, and held
 
     def __post_init__(self) -> None:
         self._waits_at_start = self.target.rate_limited
@@ -271,8 +270,7 @@ class PropertyRun:
                 case.body,
             )
             self._consider(request, case.shown, case.positive)
-        self.replayed = self.finish_pipeline()
-        return self.replayed
+        return self.finish_pipeline()
 
     def _record_case(self, request: PreparedRequest, body: Any, positive: bool) -> None:
         assert self._recording is not None
