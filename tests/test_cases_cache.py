@@ -201,3 +201,37 @@ def test_the_key_changes_with_every_input_that_decides_the_cases(tmp_path: Path)
     edited = tmp_path / PROPERTY_TEST.name
     edited.write_text(PROPERTY_TEST.read_text() + "\n# edited\n")
     assert cases_key(SETTINGS, NODE, edited) != base
+
+
+def test_a_run_keeps_its_cases_only_under_the_key_it_started_with(tmp_path: Path) -> None:
+    """A local module loaded while the cases were generated changes the key: nothing is kept."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from checkout_conformance.catalog import load_catalog
+    from checkout_conformance.contract import load_contract
+    from checkout_conformance.properties import PropertyRun
+    from checkout_conformance.records import new_record
+
+    def run_with_cache() -> PropertyRun:
+        target = SimpleNamespace(rate_limited=0, sent=0, base_url="http://127.0.0.1:1")
+        run = PropertyRun(
+            target=cast(Any, target),
+            catalog=load_catalog(),
+            contract=load_contract(),
+            seed=1,
+            record=new_record("property", "test", "here"),
+        )
+        run.use_cache(CaseCache(tmp_path, "start"))
+        return run
+
+    first = run_with_cache()
+    assert first.will_keep and not first.will_replay
+    message = first.keep_cases("changed")
+    assert message == "not kept: a local module was loaded while the cases were generated"
+    assert not (tmp_path / "start.json").exists()
+    second = run_with_cache()
+    assert second.keep_cases("start") == f"kept in {tmp_path / 'start.json'}"
+    assert CaseCache(tmp_path, "start").load() == []
+    third = run_with_cache()  # the next run with that key replays, and keeps nothing
+    assert third.will_replay and not third.will_keep
