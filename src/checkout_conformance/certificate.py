@@ -26,12 +26,13 @@ import jsonschema
 from . import __version__, _resources
 from .catalog import Catalog, load_catalog
 from .contract import Contract, load_contract
-from .records import GeneratedCases, Record, total
+from .records import OUTCOMES, GeneratedCases, Record, total
 from .results import (
     VERDICT_RULES,
     RequirementResult,
     combination_coverage,
     counts,
+    exit_status,
     requirement_results,
     smallest_first,
     tally,
@@ -39,7 +40,7 @@ from .results import (
     verdict_from_counts,
 )
 
-CERTIFICATE_VERSION = 2
+CERTIFICATE_VERSION = 3
 TESTS_FILE_SUFFIX = "-tests.json"
 SCHEMA_PATH = _resources.CONTRACTS_DIR / "certificate.schema.json"
 BADGE_COLOURS = {
@@ -47,6 +48,7 @@ BADGE_COLOURS = {
     "conformant-with-warnings": "yellowgreen",
     "incomplete": "lightgrey",
     "non-conformant": "red",
+    "broken": "critical",
 }
 
 
@@ -69,6 +71,8 @@ class RunInfo:
     scenario_files: dict[str, str] = field(default_factory=dict)  # path -> sha256
     switches: dict[str, bool] = field(default_factory=dict)  # e.g. allow_live
     max_rps: float | None = None  # the pace the run started with (--max-rps), None if unpaced
+    broken: str | None = None  # why the run could not be completed (then nothing is certified)
+    not_run: int = 0  # collected tests that never ran (-x, --maxfail, an interrupt)
 
 
 def _package_version(name: str) -> str:
@@ -131,8 +135,11 @@ def _requirement_entry(result: RequirementResult) -> dict[str, Any]:
         "area": result.area,
         "title": result.title,
         "status": result.status,
-        "tests": {k: outcomes.count(k) for k in ("passed", "failed", "not_tested")},
+        "tests": {k: outcomes.count(k) for k in OUTCOMES},
     }
+    covered = result.coverage()
+    if covered is not None:
+        entry["coverage"] = covered
     failing = [test for test in result.tests if test["outcome"] == "failed"]
     if failing:
         entry["failing_tests"] = sorted(failing, key=smallest_first)
@@ -147,7 +154,11 @@ def tests_index(records: Iterable[Record], catalog: Catalog) -> dict[str, Any]:
     return {
         "requirements": {
             result.id: [
-                {key: test[key] for key in ("test", "location", "outcome", "reason") if key in test}
+                {
+                    key: test[key]
+                    for key in ("test", "location", "outcome", "reason", "missing_key")
+                    if key in test
+                }
                 for test in result.tests
             ]
             for result in results
@@ -199,8 +210,13 @@ def build(
 ) -> dict[str, Any]:
     records = list(records)
     results = requirement_results(records, catalog)
-    outcome = verdict(results, partial=run.partial)
     suite_errors = sorted({r.get("error", "") for r in records if r["kind"] == "suite_error"})
+    outcome = verdict(
+        results,
+        partial=run.partial,
+        broken=run.broken is not None,
+        suite_errors=bool(suite_errors),
+    )
     implementation: dict[str, Any] = {
         "host": run.target_host,
         "embedded_reference_server": run.embedded,
@@ -210,10 +226,11 @@ def build(
         implementation["name"] = run.implementation_name
     if run.implementation_version:
         implementation["version"] = run.implementation_version
-    return {
+    document: dict[str, Any] = {
         "certificate_version": CERTIFICATE_VERSION,
         "verdict": outcome,
         "verdict_rule": VERDICT_RULES[outcome],
+        "broken": run.broken,
         "verdict_rules": VERDICT_RULES,
         "implementation": implementation,
         "suite": {
@@ -238,6 +255,7 @@ def build(
             "partial": run.partial,
             "switches": run.switches,
             "tests": len(records),
+            "not_run": run.not_run,
             "rate_limit_retries": total(records, "rate_limited"),
             "pace": _pace(records, run.max_rps),
             "requests": _requests(records),
@@ -248,16 +266,19 @@ def build(
         "suite_errors": suite_errors,
         "requirements": [_requirement_entry(result) for result in results],
     }
+    document["exit_status"] = exit_status(document)
+    return document
 
 
 # -- renderings ----------------------------------------------------------------------------------
 def badge(certificate: Mapping[str, Any]) -> dict[str, Any]:
     """A shields.io endpoint badge: `checkouts conformance | 42/42 MUST`."""
     must = certificate["summary"]["MUST"]
+    broken = certificate["verdict"] == "broken"
     return {
         "schemaVersion": 1,
         "label": "checkouts conformance",
-        "message": f"{must['passed']}/{must['total']} MUST",
+        "message": "run broken" if broken else f"{must['passed']}/{must['total']} MUST",
         "color": BADGE_COLOURS[certificate["verdict"]],
     }
 
@@ -274,8 +295,19 @@ def markdown(certificate: Mapping[str, Any]) -> str:
         f"# `POST /checkouts` conformance: **{certificate['verdict']}**",
         "",
         f"{certificate['verdict_rule'][0].upper()}{certificate['verdict_rule'][1:]}."
-        + (" This was a partial run (a selection of the suite)." if run["partial"] else ""),
+        + (" This was a partial run (a selection of the suite)." if run["partial"] else "")
+        + (
+            f" {run['not_run']} collected tests never ran (the run stopped early)."
+            if run.get("not_run")
+            else ""
+        )
+        + f" Exit status {certificate['exit_status']}.",
         "",
+        *(
+            [f"**The run broke: {_cell(certificate['broken'])}**", ""]
+            if certificate.get("broken")
+            else []
+        ),
         f"- Implementation: **{name}** (host `{implementation['host']}`, profile"
         f" `{implementation['profile']['name']}`, {implementation['profile']['kind']})",
         f"- Suite: checkout-conformance {suite['version']}, contract from upstream OpenAPI"
@@ -328,6 +360,27 @@ def markdown(certificate: Mapping[str, Any]) -> str:
                 f"| **{requirement['id']}**: {_cell(requirement['title'])} | {requirement['level']}"
                 f" | {requirement['tests']['failed']} | {_cell(reproducer)} | {reason} |"
             )
+    partly = [r for r in certificate["requirements"] if "coverage" in r]
+    if partly:
+        lines += [
+            "",
+            "## Coverage",
+            "",
+            "Tests left out only because the profile lacks an optional key do not stop a"
+            " requirement from passing on the tests that ran (the product spec's rule); the keys"
+            " below would cover them.",
+            "",
+            "| requirement | level | status | tests run | not covered | profile keys that would"
+            " cover the rest |",
+            "|---|---|---|---:|---:|---|",
+        ]
+        for requirement in partly:
+            covered = requirement["coverage"]
+            keys = ", ".join(f"`{key}`" for key in covered["profile_keys"])
+            lines.append(
+                f"| {requirement['id']} | {requirement['level']} | {requirement['status']}"
+                f" | {covered['tests_run']} | {covered['not_covered']} | {keys} |"
+            )
     untested = [r for r in certificate["requirements"] if r["status"] == "not_tested"]
     if untested:
         lines += ["", "## Not tested", "", "| requirement | level | why |", "|---|---|---|"]
@@ -352,6 +405,74 @@ def markdown(certificate: Mapping[str, Any]) -> str:
         f" (`{certificate.get('tests_file', {}).get('name', 'certificate-tests.json')}`).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def terminal_lines(certificate: Mapping[str, Any]) -> list[str]:
+    """The run's outcome for the terminal, rendered from the certificate: the verdict, the
+    counts per level, coverage, and each failed requirement with its smallest reproducer."""
+    run = certificate["run"]
+    partial = "  [partial run]" if run["partial"] else ""
+    lines = [f"verdict: {certificate['verdict']} ({certificate['verdict_rule']}){partial}"]
+    if certificate.get("broken"):
+        lines.append(f"  the run broke: {certificate['broken']}")
+    if run.get("not_run"):
+        lines.append(
+            f"  {run['not_run']} collected tests never ran (their requirements are not tested)"
+        )
+    for level in ("MUST", "SHOULD", "MAY"):
+        row = certificate["summary"][level]
+        lines.append(
+            f"  {level:<6} {row['passed']:>3}/{row['total']:<3} passed, {row['failed']} failed,"
+            f" {row['not_tested']} not tested"
+        )
+    sent = run["requests"]
+    lines.append(
+        f"  requests: {sent['total']} ({sent['scenarios']} scenarios, {sent['generated']}"
+        f" generated; {sent['retries_after_429']} retries after a 429)"
+    )
+    for combo in run["combinations"]:
+        lines.append(
+            f"  combinations: {combo['scenario']}: {combo['fields']} fields,"
+            f" {combo['passed_rows']}/{combo['rows']} rows passed; pairwise"
+            f" {combo['pairwise']:.0%}, three-way {combo['three_way']:.0%}"
+        )
+    partly = [r for r in certificate["requirements"] if "coverage" in r]
+    if partly:
+        keys = sorted({key for r in partly for key in r["coverage"]["profile_keys"]})
+        left_out = sum(r["coverage"]["not_covered"] for r in partly)
+        lines.append(
+            f"  coverage: {left_out} tests of {len(partly)} requirements not covered for want"
+            f" of profile keys: {', '.join(keys)}"
+        )
+    strict = run["fail_on_should"]
+    for requirement in certificate["requirements"]:
+        if requirement["status"] != "failed":
+            continue
+        blocks = requirement["level"] == "MUST" or (strict and requirement["level"] == "SHOULD")
+        failing = requirement.get("failing_tests") or [{}]
+        count = requirement["tests"]["failed"]
+        lines.append(
+            f"  {'FAILED ' if blocks else 'WARNING'} {requirement['id']} ({requirement['level']})"
+            f" failed in {count} test{'s' if count != 1 else ''}:"
+            f" {(requirement.get('reasons') or [''])[0]}"
+        )
+        first = failing[0]
+        lines.append(
+            f"          smallest reproducer: {_short(str(first.get('test', '')))}"
+            f" ({first.get('location') or ''})"
+        )
+        others = [_short(str(t["test"])) for t in failing[1:]]
+        if others:
+            more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+            lines.append(f"          also: {', '.join(others[:8])}{more}")
+    lines += [f"  SUITE ERROR {error}" for error in certificate["suite_errors"]]
+    lines.append(f"exit status: {certificate['exit_status']}")
+    return lines
+
+
+def _short(test: str) -> str:
+    """A test's name without its file: the scenario id and case, or the property test."""
+    return test.rsplit("::", 1)[-1]
 
 
 def _cell(text: str) -> str:
@@ -536,11 +657,21 @@ def verify(
     levels = {requirement["id"]: requirement["level"] for requirement in listed}
     if table != certificate["summary"]:
         problems.append("summary: the counts do not match the requirements listed")
-    expected = verdict_from_counts(table, certificate["run"]["partial"])
+    expected = verdict_from_counts(
+        table,
+        certificate["run"]["partial"],
+        broken=certificate.get("broken") is not None,
+        suite_errors=bool(certificate["suite_errors"]),
+    )
     if expected != certificate["verdict"]:
         problems.append(
             f"verdict: the requirements give {expected!r},"
             f" the certificate says {certificate['verdict']!r}"
+        )
+    if certificate.get("exit_status") != exit_status(certificate):
+        problems.append(
+            f"exit status: the certificate gives {exit_status(certificate)},"
+            f" it says {certificate.get('exit_status')}"
         )
     catalog = load_catalog()
     for requirement_id, level in levels.items():

@@ -15,7 +15,10 @@ from typing import Any, Literal, NotRequired, TypedDict
 from .catalog import Catalog, Level, blocks_run, worst_level
 
 Kind = Literal["scenario", "property", "suite_error"]
-Status = Literal["passed", "failed", "not_tested"]
+# `not_covered`: left out only because the profile lacks an optional key the test needs (the
+# product spec's allowance: the requirement can still pass on the tests that ran).
+Status = Literal["passed", "failed", "not_tested", "not_covered"]
+OUTCOMES: tuple[Status, ...] = ("passed", "failed", "not_tested", "not_covered")
 
 
 class Failure(TypedDict):
@@ -44,6 +47,7 @@ class Record(TypedDict):
     written_for: NotRequired[list[str]]  # the requirements it is written for (a scenario's own)
     error: NotRequired[str]  # a suite error: what is wrong with the suite, not the target
     skip_reason: NotRequired[str]  # why it was not tested
+    missing_key: NotRequired[str]  # not covered: the optional profile key that would cover it
     worst_level: NotRequired[Level]  # the most serious level among its failures
     generated: NotRequired[GeneratedCases]  # the property test's cases
     cases_cache: NotRequired[str]  # --cases-cache: "replayed from PATH" or "kept in PATH"
@@ -83,6 +87,20 @@ def mark_suite_error(record: Record, error: str) -> None:
     record["kind"] = "suite_error"
     record["blocking"] = True
     record["error"] = error
+
+
+def not_covered(record: Record, requirements: Iterable[str], key: str, reason: str) -> None:
+    """The test was left out only for want of the optional profile key `key`."""
+    record["requirements"] = dict.fromkeys(requirements, "not_covered")
+    record["missing_key"] = key
+    record["skip_reason"] = reason
+
+
+def not_tested(record: Record, requirements: Iterable[str], reason: str) -> None:
+    """The test was left out for any other reason (a failed precondition, the budget, a live
+    charge, a run stopped early): its requirements are not tested."""
+    record["requirements"] = dict.fromkeys(requirements, "not_tested")
+    record["skip_reason"] = reason
 
 
 def settle(record: Record, catalog: Catalog, fail_on_should: bool) -> None:

@@ -1,9 +1,19 @@
-"""From test records to requirement statuses and a verdict.
+"""From test records to requirement statuses, the verdict and the exit status.
 
 Every test (a scenario case, a property test) leaves a *record*: which requirements it checked
-and how each fared. A requirement is `passed` only if every test mapped to it ran and passed,
-`failed` if any test found it broken, and `not_tested` otherwise (with the reasons). The verdict
-follows the product spec's rules.
+and how each fared. The product spec's rules ("Levels and verdict"):
+
+- a requirement is `failed` if any test found it broken;
+- it is `passed` if every test mapped to it ran and passed, with one allowance: a test left out
+  only because the profile lacks an optional key (`not_covered`) does not stop it from passing
+  on the tests that ran; the certificate states its coverage and the keys that would cover the
+  rest;
+- otherwise it is `not_tested` (no test ran, or one was left out for another reason: a failed
+  precondition, the budget, a run stopped early), with the reasons.
+
+The verdict follows from the statuses, whether the run was partial or broken, and its suite
+errors; the exit status follows from the certificate alone (`exit_status`), so that every output
+of a run tells the same outcome.
 """
 
 from __future__ import annotations
@@ -15,16 +25,40 @@ from typing import Any, Literal
 
 from .catalog import LEVELS, Catalog, Level
 from .pairwise import coverage
-from .records import Record, Status
+from .records import Record
 
-Verdict = Literal["conformant", "conformant-with-warnings", "incomplete", "non-conformant"]
+Verdict = Literal[
+    "conformant", "conformant-with-warnings", "incomplete", "non-conformant", "broken"
+]
+RequirementStatus = Literal["passed", "failed", "not_tested"]
 
 VERDICT_RULES: dict[str, str] = {
     "conformant": "every MUST requirement was tested and passed, and no SHOULD failed",
     "conformant-with-warnings": "every MUST requirement was tested and passed; some SHOULD failed",
-    "incomplete": "no MUST requirement failed, but some were not tested (or the run was partial)",
+    "incomplete": (
+        "no MUST requirement failed, but some were not tested (or the run was partial, or the"
+        " suite had errors)"
+    ),
     "non-conformant": "at least one MUST requirement failed",
+    "broken": "the run could not be completed; nothing is certified (see the reason)",
 }
+
+# The exit status, from the certificate alone (README, "Exit status").
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BROKEN = 3
+
+
+def exit_status(certificate: Mapping[str, Any]) -> int:
+    """0, 1 or 3, from the certificate's verdict, suite errors and strictness: the one place
+    that decides it."""
+    if certificate["verdict"] == "broken" or certificate["suite_errors"]:
+        return EXIT_BROKEN
+    if certificate["verdict"] == "non-conformant":
+        return EXIT_FAILED
+    if certificate["run"]["fail_on_should"] and certificate["summary"]["SHOULD"]["failed"]:
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 @dataclass
@@ -33,9 +67,22 @@ class RequirementResult:
     level: Level
     area: str
     title: str
-    status: Status = "not_tested"
+    status: RequirementStatus = "not_tested"
     tests: list[dict[str, Any]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+
+    def coverage(self) -> dict[str, Any] | None:
+        """Tests that ran, tests not covered and the profile keys that would cover them; None
+        when every test of the requirement ran."""
+        left_out = [t for t in self.tests if t["outcome"] == "not_covered"]
+        if not left_out:
+            return None
+        ran = sum(1 for t in self.tests if t["outcome"] in ("passed", "failed"))
+        return {
+            "tests_run": ran,
+            "not_covered": len(left_out),
+            "profile_keys": sorted({str(t["missing_key"]) for t in left_out}),
+        }
 
 
 def requirement_results(records: Iterable[Record], catalog: Catalog) -> list[RequirementResult]:
@@ -54,26 +101,35 @@ def requirement_results(records: Iterable[Record], catalog: Catalog) -> list[Req
             failures = [f for f in record["failures"] if f["requirement"] == requirement_id]
             if failures:
                 test["failures"] = failures
-            if status == "not_tested" and record.get("skip_reason"):
+            if status in ("not_tested", "not_covered") and record.get("skip_reason"):
                 test["reason"] = record["skip_reason"]
+            if status == "not_covered":
+                test["missing_key"] = record.get("missing_key", "")
             result.tests.append(test)
     for result in results.values():
-        outcomes = [test["outcome"] for test in result.tests]
-        if "failed" in outcomes:
-            result.status = "failed"
-            # Scenarios before generated cases (their ids read better), in an xdist-proof order.
-            ordered = sorted(result.tests, key=lambda t: (_generated(t), str(t["test"])))
-            found = (f["reason"] for t in ordered for f in t.get("failures", []))
-            result.reasons = distinct(found)[:5]
-        elif outcomes and all(outcome == "passed" for outcome in outcomes):
-            result.status = "passed"
-        else:
-            result.status = "not_tested"
-            reasons = {t.get("reason", "not run") for t in result.tests if t["outcome"] != "passed"}
-            result.reasons = (
-                sorted(reasons)[:5] if result.tests else ["no test in this run checks it"]
-            )
+        result.status, result.reasons = _status(result.tests)
     return list(results.values())
+
+
+def _status(tests: list[dict[str, Any]]) -> tuple[RequirementStatus, list[str]]:
+    """A requirement's status and reasons from its tests (the spec's rules, module doc)."""
+    outcomes = [test["outcome"] for test in tests]
+    if "failed" in outcomes:
+        # The smallest reproducer's reason first (scenarios before generated cases, smaller
+        # requests first), in an xdist-proof order.
+        ordered = sorted(tests, key=smallest_first)
+        return "failed", distinct(f["reason"] for t in ordered for f in t.get("failures", []))[:5]
+    if "passed" in outcomes and "not_tested" not in outcomes:
+        return "passed", []
+    if not tests:
+        return "not_tested", ["no test in this run checks it"]
+    if "passed" not in outcomes and "not_tested" not in outcomes:  # only not covered
+        keys = sorted({str(t.get("missing_key")) for t in tests})
+        return "not_tested", [
+            "every test of it needs a profile key the profile lacks: " + ", ".join(keys)
+        ]
+    reasons = {t.get("reason", "not run") for t in tests if t["outcome"] == "not_tested"}
+    return "not_tested", sorted(reasons)[:5]
 
 
 @dataclass
@@ -166,7 +222,7 @@ def counts(results: Iterable[RequirementResult]) -> dict[str, dict[str, int]]:
     return tally((result.level, result.status) for result in results)
 
 
-def tally(statuses: Iterable[tuple[Level, Status]]) -> dict[str, dict[str, int]]:
+def tally(statuses: Iterable[tuple[Level, RequirementStatus]]) -> dict[str, dict[str, int]]:
     """Requirements per level and status (`summary` in the certificate)."""
     table: dict[str, dict[str, int]] = {
         level: {"total": 0, "passed": 0, "failed": 0, "not_tested": 0} for level in LEVELS
@@ -177,15 +233,28 @@ def tally(statuses: Iterable[tuple[Level, Status]]) -> dict[str, dict[str, int]]
     return table
 
 
-def verdict(results: Iterable[RequirementResult], partial: bool = False) -> Verdict:
-    return verdict_from_counts(counts(results), partial)
+def verdict(
+    results: Iterable[RequirementResult],
+    partial: bool = False,
+    broken: bool = False,
+    suite_errors: bool = False,
+) -> Verdict:
+    return verdict_from_counts(counts(results), partial, broken, suite_errors)
 
 
-def verdict_from_counts(table: Mapping[str, Mapping[str, int]], partial: bool = False) -> Verdict:
-    """The product spec's verdict rules, from the counts per level and status."""
+def verdict_from_counts(
+    table: Mapping[str, Mapping[str, int]],
+    partial: bool = False,
+    broken: bool = False,
+    suite_errors: bool = False,
+) -> Verdict:
+    """The product spec's verdict rules, from the counts per level and status: a broken run
+    certifies nothing; a partial run, or one whose suite had errors, never claims conformance."""
+    if broken:
+        return "broken"
     if table["MUST"]["failed"]:
         return "non-conformant"
-    if table["MUST"]["not_tested"] or partial:
+    if table["MUST"]["not_tested"] or partial or suite_errors:
         return "incomplete"
     if table["SHOULD"]["failed"]:
         return "conformant-with-warnings"

@@ -13,13 +13,17 @@ listed under RESP-001 too, while the 600 tests that merely check RESP-001 along 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..catalog import Catalog
+from ..records import Record
 from ..redact import Redactor
 from ..transport import SHOWN_BODY_CHARS, curl_line, evidence
 
@@ -57,27 +61,31 @@ def label(item: ScenarioItem, catalog: Catalog, catalog_url: str) -> None:
     for name, value in item.case.variables.items():
         shown = value.get("label", value) if isinstance(value, dict) else value
         allure.dynamic.parameter(name, shown)
-    for requirement_id in item.scenario.requirements:
-        allure.dynamic.label("requirement", requirement_id)
     for requirement in requirements:
         allure.dynamic.link(f"{catalog_url}#{requirement.id}", name=requirement.id, link_type="tms")
 
 
-def label_failed(item: ScenarioItem, failed: list[str]) -> None:
-    """Group a failing test under each requirement that failed in it, not only its own."""
+def label_requirements(item: pytest.Item, record: Record) -> None:
+    """The `requirement` labels the Allure tree groups by, from the test's outcome: the
+    requirements it failed or warned on; when it passed (or was left out), those it is written
+    for (a property test: those it judged)."""
     if not recording(item.config):
         return
     import allure
 
-    for requirement_id in failed:
-        if requirement_id not in item.scenario.requirements:
-            allure.dynamic.label("requirement", requirement_id)
+    failed = list(dict.fromkeys(failure["requirement"] for failure in record["failures"]))
+    shown = failed or record.get("written_for") or sorted(record["requirements"])
+    for requirement_id in shown:
+        allure.dynamic.label("requirement", requirement_id)
+    if failed and not record["blocking"]:
+        allure.dynamic.tag("warning")
 
 
 def label_property_test(
     item: pytest.Item, catalog: Catalog, catalog_url: str, requirements: list[str], seed: int
 ) -> None:
-    """The property test as QA sees a scenario: a title, requirement labels, links, severity."""
+    """The property test as QA sees a scenario: a title, links, severity (its requirement
+    labels follow its outcome: `label_requirements`)."""
     if not recording(item.config):
         return
     import allure
@@ -95,7 +103,6 @@ def label_property_test(
     allure.dynamic.severity(SEVERITY["MUST"])
     allure.dynamic.parameter("seed", seed)
     for requirement in judged:
-        allure.dynamic.label("requirement", requirement.id)
         allure.dynamic.link(f"{catalog_url}#{requirement.id}", name=requirement.id, link_type="tms")
 
 
@@ -150,7 +157,7 @@ CATEGORIES = [
     },
     {
         "name": "SHOULD warnings",
-        "matchedStatuses": ["failed"],
+        "matchedStatuses": ["passed", "failed"],
         "messageRegex": r"(?s)(?:[\w.]+: )?\[(SHOULD|MAY)\].*",
     },
     {
@@ -162,13 +169,59 @@ CATEGORIES = [
 ]
 
 
+RESULT_FILES = ("*-result.json", "*-container.json", "*-attachment.*")
+
+
+def clear_results(config: pytest.Config) -> None:
+    """Remove an earlier run's results from the Allure results folder (the folder stays:
+    allure-pytest has opened it already)."""
+    folder = getattr(config.option, "allure_report_dir", None)
+    if not folder or not Path(folder).is_dir():
+        return
+    for pattern in (*RESULT_FILES, "categories.json", "environment.properties"):
+        for stale in Path(folder).glob(pattern):
+            stale.unlink(missing_ok=True)
+
+
+def _broken_result(directory: Path, certificate: dict[str, Any]) -> None:
+    """One *broken* test result that says why the run broke, so the report says so too."""
+    now = int(time.time() * 1000)
+    reason = str(certificate["broken"])
+    result = {
+        "uuid": str(uuid.uuid4()),
+        "historyId": hashlib.md5(b"checkout-conformance run").hexdigest(),
+        "testCaseId": hashlib.md5(b"checkout-conformance run").hexdigest(),
+        "fullName": "checkout-conformance run",
+        "name": "checkout-conformance run: broken",
+        "status": "broken",
+        "statusDetails": {"message": f"the run broke: {reason}", "trace": ""},
+        "stage": "finished",
+        "description": (
+            "The run could not be completed, so nothing is certified. Verdict: broken"
+            f" (exit status {certificate['exit_status']})."
+        ),
+        "start": now,
+        "stop": now,
+        "labels": [
+            {"name": "requirement", "value": "run"},
+            {"name": "severity", "value": "blocker"},
+            {"name": "epic", "value": "The run"},
+        ],
+    }
+    path = directory / f"{result['uuid']}-result.json"
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+
+
 def write_run_files(config: pytest.Config, certificate: dict[str, Any]) -> None:
-    """environment.properties and categories.json in the Allure results folder."""
+    """environment.properties and categories.json in the Allure results folder; for a run
+    that broke, a broken result saying why."""
     folder = getattr(config.option, "allure_report_dir", None)
     if not folder:
         return
     directory = Path(folder)
     directory.mkdir(parents=True, exist_ok=True)
+    if certificate.get("broken"):
+        _broken_result(directory, certificate)
     implementation = certificate["implementation"]
     suite = certificate["suite"]
     environment = {

@@ -16,7 +16,15 @@ import pytest
 
 from .._yamlfile import DataFileError, display_path
 from ..catalog import Catalog
-from ..records import Record, mark_suite_error, new_record, settle, suite_error
+from ..records import (
+    Record,
+    mark_suite_error,
+    new_record,
+    not_covered,
+    not_tested,
+    settle,
+    suite_error,
+)
 from ..transport import evidence
 from . import _allure
 from ._bodies import BodyError
@@ -24,7 +32,7 @@ from ._expand import Case, expand
 from ._matchers import Mismatch
 from ._model import Scenario, load_scenarios
 from ._runner import CaseRun
-from ._session import NOT_TESTED, get_state
+from ._session import NOT_TESTED, PreconditionLacksProfileKey, get_state
 from ._template import MissingProfileValue, TemplateError
 
 RECORD_KEY = pytest.StashKey[Record]()
@@ -33,9 +41,13 @@ RECORD_KEY = pytest.StashKey[Record]()
 class ScenarioFailed(AssertionError):
     """The implementation did not meet a scenario's expectations; the text is already redacted."""
 
+    __module__ = "builtins"  # reports (Allure) show `ScenarioFailed: [MUST] ...`, no module path
 
-class TransportFailed(Exception):
-    """The target gave no response (refused, timed out, cut off): a failure, shown as broken."""
+
+class TransportFailed(AssertionError):
+    """The target gave no response (refused, timed out, cut off): a failure of the target."""
+
+    __module__ = "builtins"
 
 
 class PreconditionFailed(Exception):
@@ -44,6 +56,8 @@ class PreconditionFailed(Exception):
 
 class ScenarioError(Exception):
     """The scenario itself is wrong (bad path, unknown variable): a suite error, not a verdict."""
+
+    __module__ = "builtins"
 
 
 class ScenarioFile(pytest.File):
@@ -66,7 +80,22 @@ class ScenarioFile(pytest.File):
         for wrong in errors:  # the file's other scenarios still run
             name = f"invalid-scenario-at-line-{wrong.line or 1}"
             yield BrokenScenarioFile.from_parent(self, name=name, error=wrong)
+        clashing = set()
+        for scenario in scenarios:
+            first = state.id_clash(scenario)
+            if first is not None:
+                clashing.add(scenario.id)
+                clash = DataFileError(
+                    scenario.path,
+                    scenario.line,
+                    f"scenario id {scenario.id!r} is already used at {first}"
+                    " (ids are unique across every suite a run collects)",
+                )
+                name = f"invalid-scenario-at-line-{scenario.line}"
+                yield BrokenScenarioFile.from_parent(self, name=name, error=clash)
         for scenario, case in cases:
+            if scenario.id in clashing:
+                continue
             name = f"{scenario.id}[{case.label}]" if case.label else scenario.id
             yield ScenarioItem.from_parent(self, name=name, scenario=scenario, case=case)
 
@@ -146,13 +175,15 @@ class ScenarioItem(pytest.Item):
             if problem is not None:
                 raise PreconditionFailed(problem)
             self.run = state.run_case(self.scenario, self.case)
+        except MissingProfileValue as missing:  # an optional key: not covered (spec's rule)
+            reason = f"not covered: the profile {target.profile.name!r} has no `{missing.key}`"
+            if isinstance(missing, PreconditionLacksProfileKey):
+                reason += f" (needed by its precondition {missing.reference})"
+            not_covered(record, self.scenario.all_requirements(), missing.key, reason)
+            pytest.skip(reason)
         except (*NOT_TESTED, PreconditionFailed) as skipped:
-            if isinstance(skipped, MissingProfileValue):
-                reason = f"not tested: the profile {target.profile.name!r} has no `{skipped.key}`"
-            else:
-                reason = "not tested: " + str(skipped).removeprefix("not tested: ")
-            record["requirements"] = dict.fromkeys(self.scenario.all_requirements(), "not_tested")
-            record["skip_reason"] = reason
+            reason = "not tested: " + str(skipped).removeprefix("not tested: ")
+            not_tested(record, self.scenario.all_requirements(), reason)
             pytest.skip(reason)
         except (TemplateError, BodyError) as error:
             message = f"{self.scenario.location}: {error}"
@@ -191,7 +222,6 @@ class ScenarioItem(pytest.Item):
         failures_dir = state.settings.failures_dir
         folder = evidence.write(failures_dir, self.nodeid, last, target.redactor, text)
         failed = frozenset(m.requirement for m in mismatches)
-        _allure.label_failed(self, sorted(failed))
         if failed in state.shown_in_full:
             text = self.failure_text(run, mismatches, record["worst_level"], brief=True)
         state.shown_in_full.add(failed)

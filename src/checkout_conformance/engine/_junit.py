@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ..records import Record
 
@@ -53,11 +54,9 @@ def case_name(record: Record) -> str:
     return f"{ids}: {title}" + (f" [{label}]" if label and label not in title else "")
 
 
-def rewrite(path: Path, records: Iterable[Record], warned: set[str]) -> None:
-    """Rewrite the test cases of `records` in the JUnit file at `path` (see the module doc).
-
-    `warned` holds the node ids of tests whose failures are warnings only.
-    """
+def rewrite(path: Path, records: Iterable[Record], certificate: Mapping[str, Any]) -> None:
+    """Rewrite the test cases of `records` in the JUnit file at `path` (see the module doc);
+    for a run that broke, add one test case with an `<error>` that says why."""
     by_address = {_pytest_address(record["test"]): record for record in records}
     tree = ET.parse(path)
     for case in tree.iter("testcase"):
@@ -66,14 +65,27 @@ def rewrite(path: Path, records: Iterable[Record], warned: set[str]) -> None:
             continue
         case.set("classname", classname(record["test"]))
         case.set("name", case_name(record))
-        if record["test"] in warned:
+        if record["failures"] and not record["blocking"]:
             _as_warning(case, record)
+    if certificate.get("broken"):
+        _add_broken_case(tree.getroot(), str(certificate["broken"]))
     for suite in tree.iter("testsuite"):
         cases = list(suite.iter("testcase"))
-        failures = sum(1 for c in cases if c.find("failure") is not None)
-        if suite.get("failures") is not None:
-            suite.set("failures", str(failures))
+        for kind in ("failure", "error"):
+            attribute = f"{kind}s" if kind == "failure" else "errors"
+            if suite.get(attribute) is not None:
+                suite.set(attribute, str(sum(1 for c in cases if c.find(kind) is not None)))
+        suite.set("tests", str(len(cases)))
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _add_broken_case(root: ET.Element, reason: str) -> None:
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    if suite is None:
+        suite = ET.SubElement(root, "testsuite", name="checkout-conformance")
+    case = ET.SubElement(suite, "testcase", classname=f"{SUITE_PREFIX}.run", name="the run")
+    error = ET.SubElement(case, "error", message=f"the run broke: {reason}")
+    error.text = f"the run broke: {reason}\nverdict: broken (nothing is certified)"
 
 
 def _as_warning(case: ET.Element, record: Record) -> None:

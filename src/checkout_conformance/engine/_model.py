@@ -8,8 +8,10 @@ and line, and fails only that file's items.
 
 from __future__ import annotations
 
+import difflib
 import functools
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from .._yamlfile import (
 from ..catalog import Catalog
 from ..contract import Contract
 from ._bodies import BodyLibrary
-from ._template import references
+from ._template import FILTERS, references
 
 EXPECTATION_KINDS = ("status", "rejected", "json", "header", "schema", "body_excludes")
 VALUE_MATCHERS = ("is", "equals", "not_equals", "matches", "one_of", "schema")
@@ -340,19 +342,36 @@ class _Parser:
         for index, step in enumerate(steps):
             raw_step = raw["steps"][index] if "steps" in raw else raw
             for key in ("request", "expect"):
-                for name, _filter in references(raw_step.get(key)):
-                    self.check_reference(name, expansion_names, captured, raw_step.line_of(key))
+                for name, filter_name in references(raw_step.get(key)):
+                    line = raw_step.line_of(key)
+                    self.check_reference(name, expansion_names, captured, line)
+                    self.check_filter(filter_name, line)
             captured.update(step.capture)
-        for name, _filter in references(raw.get("expand")):
+        for name, filter_name in references(raw.get("expand")):
             self.check_reference(name, set(), set(), raw.line_of("expand"))
-        for name, _filter in references(raw.get("precondition")):
+            self.check_filter(filter_name, raw.line_of("expand"))
+        for name, filter_name in references(raw.get("precondition")):
             self.check_reference(name, expansion_names, set(), raw.line_of("precondition"))
+            self.check_filter(filter_name, raw.line_of("precondition"))
+
+    def check_filter(self, name: str | None, line: int) -> None:
+        if name is not None and name not in FILTERS:
+            raise self.fail(line, f"unknown filter |{name}{_did_you_mean(name, FILTERS)}")
 
     def check_reference(
         self, name: str, expansion_names: set[str], captured: set[str], line: int
     ) -> None:
         head, _, rest = name.partition(".")
-        if head in ("profile", "api_key"):
+        if head == "profile":
+            keys = profile_keys()
+            if rest not in keys:
+                raise self.fail(
+                    line,
+                    f"unknown profile key ${{{name}}}{_did_you_mean(rest, keys)}"
+                    f" (profile keys: {', '.join(keys)})",
+                )
+            return
+        if head == "api_key":
             return
         if head == "captured":
             if rest not in captured:
@@ -363,6 +382,18 @@ class _Parser:
                 f"unknown variable ${{{name}}} (define it under `expand:`, or use"
                 " ${profile.KEY}, ${api_key}, ${captured.NAME})",
             )
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@functools.cache
+def profile_keys() -> tuple[str, ...]:
+    """The keys a profile may name (`${profile.KEY}`), from the profile's JSON Schema."""
+    schema = json.loads(_resources.PROFILE_SCHEMA_PATH.read_text(encoding="utf-8"))
+    return tuple(schema["properties"]["data"]["properties"])
 
 
 def load_scenario_file(path: Path, library: Library) -> list[Scenario]:

@@ -18,6 +18,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from ..contract import load_contract
 from ..profile import Profile
 from ..records import Record
 from ..redact import API_KEY_ENV, Redactor, Secret
+from ..results import EXIT_BROKEN
 from ..server import EmbeddedServer, ServerDidNotStart
 from ..transport import BudgetExhausted, KeyRefused, Target, TargetUnreachable
 from ._bodies import BodyLibrary
@@ -38,11 +40,35 @@ from ._settings import Settings
 from ._template import Context, MissingProfileValue, TemplateError, render
 
 STATE_KEY = pytest.StashKey["SessionState"]()
-EXIT_TARGET_UNREACHABLE = 3
-EXIT_RUN_BROKEN = EXIT_TARGET_UNREACHABLE  # one code for "the run could not be made" (README)
+EXIT_RUN_BROKEN = EXIT_BROKEN  # one code for "the run could not be made" (README)
 SCENARIO_SUFFIXES = (".yaml", ".yml")
-# What makes a case *not tested* rather than failed.
+# What makes a case *not tested* rather than failed (a missing profile value: *not covered*).
 NOT_TESTED = (MissingProfileValue, BudgetExhausted, LiveChargeRefused)
+
+
+# A case as the run knows it: its file, its scenario id and its case label. Ids are unique
+# across the run (a clash is a suite error), and the file keeps two runs apart all the same.
+CaseKey = tuple[str, str, str]
+
+
+def case_key(scenario: Scenario, case: Case) -> CaseKey:
+    return (str(scenario.path), scenario.id, case.label)
+
+
+BROKEN_KEY = "checkout_conformance_broken"
+
+
+class RunBroken(Exception):
+    """The target cannot be tested at all (unreachable, the key refused): the run breaks."""
+
+
+class PreconditionLacksProfileKey(MissingProfileValue):
+    """The accepted request a case builds on needs a profile key the profile lacks: the case
+    is not covered, like its precondition."""
+
+    def __init__(self, key: str, reference: str) -> None:
+        super().__init__(key)
+        self.reference = reference
 
 
 @dataclass
@@ -54,24 +80,33 @@ class SessionState:
     redactor: Redactor
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     records: list[Record] = field(default_factory=list)
-    blocking_failures: int = 0
-    warning_failures: list[str] = field(default_factory=list)
+    # Why the run could not be completed (target gone, key refused, interrupted): the
+    # certificate then says `broken`, and so does every report.
+    broken: str | None = None
+    # Does this session run the conformance suite (and so own the reports it writes)? False
+    # for a session of other tests in a checkout (`pytest tests`).
+    conformance_run: bool = False
+    # The conformance tests collected, with the requirements each checks, and those that
+    # reported: a collected test that never ran (-x, --maxfail, an interrupt) is not tested.
+    planned: dict[str, list[str]] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)
     _library: Library | None = None
     _target: Target | None = None
     _server: EmbeddedServer | None = None
     summary: dict[str, Any] | None = None
     seed: int = 0
     _scenarios: dict[str, tuple[Scenario, list[Case]]] | None = None
-    _case_runs: dict[tuple[str, str], Future[CaseRun]] = field(default_factory=dict)
+    _clashes: dict[tuple[str, str], str] = field(default_factory=dict)  # (file, id) -> first
+    _case_runs: dict[CaseKey, Future[CaseRun]] = field(default_factory=dict)
     _case_runs_lock: threading.Lock = field(default_factory=threading.Lock)
     # Requests are counted once, by the first item that used a run: its own case, the case it
     # builds on (precondition), the shared request of its row. So the counts are the same
     # whatever the order requests were sent in.
-    _touched: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
-    _claimed: set[tuple[str, str]] = field(default_factory=set)
+    _touched: dict[CaseKey, list[CaseKey]] = field(default_factory=dict)
+    _claimed: set[CaseKey] = field(default_factory=set)
     _pool: ThreadPoolExecutor | None = None
     _in_flight: list[Future[None]] = field(default_factory=list)
-    _sent_ahead: set[tuple[str, str]] = field(default_factory=set)  # cases handed to the pool
+    _sent_ahead: set[CaseKey] = field(default_factory=set)  # cases handed to the pool
     _plan: list[tuple[Scenario, Case] | None] = field(default_factory=list)
     _position: dict[str, int] = field(default_factory=dict)
     # Requirements whose failure was already shown with its whole exchange in this process:
@@ -95,6 +130,8 @@ class SessionState:
     def target(self) -> Target:
         """The target, started (embedded) and probed on first use; unreachable ends the session."""
         if self._target is None:
+            if self.broken is not None:  # tried already: the run broke
+                raise RunBroken(self.broken)
             try:
                 if self.settings.embedded:
                     self._server = EmbeddedServer()
@@ -123,14 +160,23 @@ class SessionState:
                 target.probe()
                 target.check_key()
             except TargetUnreachable as exc:
-                pytest.exit(
-                    f"checkout-conformance: target unreachable: {exc}", EXIT_TARGET_UNREACHABLE
-                )
+                raise RunBroken(f"target unreachable: {exc}") from None
             except KeyRefused as exc:
                 target.close()
-                pytest.exit(f"checkout-conformance: {exc}", EXIT_TARGET_UNREACHABLE)
+                raise RunBroken(str(exc)) from None
             self._target = target
         return self._target
+
+    def break_run(self, session: pytest.Session, reason: str) -> str:
+        """The run cannot be completed: keep the reason (the certificate says `broken`, and
+        the run exits 3) and stop the session after the current test. Returns the message."""
+        self.broken = self.redactor.text(reason)
+        message = f"checkout-conformance: the run broke: {self.broken}"
+        session.shouldstop = message
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:  # xdist: the controller reads it when the worker ends
+            workeroutput[BROKEN_KEY] = self.broken
+        return message
 
     def current_target(self) -> Target | None:
         """The target if one was set up (never starts one)."""
@@ -155,9 +201,32 @@ class SessionState:
                 except DataFileError:
                     continue  # that file's own item reports it (so do wrong scenarios)
                 for found in scenarios:
+                    if found.id in found_by_id:  # the first one runs; this one is refused
+                        first = found_by_id[found.id][0]
+                        if (first.path, first.line) != (found.path, found.line):
+                            self._clashes[(str(found.path), found.id)] = first.location
+                        continue
                     cases = expand(found.expand, library.contract, library.bodies)
                     found_by_id[found.id] = (found, cases)
         return found_by_id
+
+    def requirements_of(self, nodeid: str) -> list[str] | None:
+        """The requirements a scenario item checks, from its node id alone (the xdist
+        controller collects nothing itself); None for a node id that is no scenario case."""
+        file_part, _, name = nodeid.partition("::")
+        path = (Path(self.config.rootpath) / file_part).resolve()
+        if path.suffix not in SCENARIO_SUFFIXES:
+            return None
+        found = self.scenario(name.split("[", 1)[0])
+        if found is None or found[0].path.resolve() != path:
+            return []  # an invalid scenario, or one whose id clashed: a suite error
+        return found[0].all_requirements()
+
+    def id_clash(self, scenario: Scenario) -> str | None:
+        """Where the scenario that first took this scenario's id is, if another one did: ids
+        are unique across everything a run collects (packaged and user folders)."""
+        self.scenario(scenario.id)  # every scenario, read once
+        return self._clashes.get((str(scenario.path), scenario.id))
 
     def run_case(self, scenario: Scenario, case: Case) -> CaseRun:
         """Run one case against the target, once per process; later calls get the same run.
@@ -172,7 +241,7 @@ class SessionState:
         return self._run_once(scenario, case)
 
     def _run_once(self, scenario: Scenario, case: Case) -> CaseRun:
-        key = (scenario.id, case.label)
+        key = case_key(scenario, case)
         with self._case_runs_lock:
             future = self._case_runs.get(key)
             owner = future is None
@@ -241,13 +310,13 @@ class SessionState:
 
     def _touch(self, scenario: Scenario, case: Case, other: Scenario, other_case: Case) -> None:
         with self._case_runs_lock:
-            touched = self._touched.setdefault((scenario.id, case.label), [])
-            touched.append((other.id, other_case.label))
+            touched = self._touched.setdefault(case_key(scenario, case), [])
+            touched.append(case_key(other, other_case))
 
     def claim_requests(self, scenario: Scenario, case: Case) -> tuple[int, int]:
         """(requests, retries after a 429) to count for this case's item: those of the runs it
         used that no earlier item counted (its own, its precondition's, its shared row's)."""
-        own = (scenario.id, case.label)
+        own = case_key(scenario, case)
         requests = retries = 0
         with self._case_runs_lock:
             for key in [*self._touched.get(own, []), own]:
@@ -289,15 +358,15 @@ class SessionState:
                 f"precondition {reference!r}: scenario {scenario_id!r} has no case {label!r}"
                 f" (its cases: {known})"
             )
-        if (base.id, base_case.label) == (scenario.id, case.label):
+        if case_key(base, base_case) == case_key(scenario, case):
             return None
         self._touch(scenario, case, base, base_case)
         try:
             run = self.run_case(base, base_case)
+        except MissingProfileValue as missing:
+            raise PreconditionLacksProfileKey(missing.key, reference) from None
         except NOT_TESTED as not_tested:
             reason = str(not_tested).removeprefix("not tested: ")
-            if isinstance(not_tested, MissingProfileValue):
-                reason = f"the profile has no `{not_tested.key}`"
             return f"not tested: precondition not tested ({reference}: {reason})"
         failed = [m for m in run.mismatches if m.where in ("status", "response")]
         if not failed:
@@ -336,9 +405,9 @@ class SessionState:
             if entry is None or len(self._in_flight) >= 2 * self.concurrency:
                 break
             scenario, case = entry
-            if (scenario.id, case.label) in self._sent_ahead:
+            if case_key(scenario, case) in self._sent_ahead:
                 continue
-            self._sent_ahead.add((scenario.id, case.label))
+            self._sent_ahead.add(case_key(scenario, case))
             self._in_flight.append(self._pool.submit(self._send_ahead, scenario, case))
 
     def _send_ahead(self, scenario: Scenario, case: Case) -> None:

@@ -21,21 +21,21 @@ from typing import Any
 
 import pytest
 
-from .. import __version__, certificate, properties, results
+from .. import __version__, certificate, properties
 from .._yamlfile import DataFileError
-from ..catalog import blocks_run, load_catalog
+from ..catalog import load_catalog
 from ..contract import load_contract
-from ..records import new_record, settle
+from ..records import Record, mark_suite_error, new_record, not_tested, settle
 from ..redact import API_KEY_ENV, RedactingFilter, Redactor
 from ..transport import Target, TargetGone, evidence
 from . import _allure, _junit
 from ._bodies import BodyLibrary
-from ._items import RECORD_KEY, ScenarioFile, ScenarioItem
+from ._items import RECORD_KEY, BrokenScenarioFile, ScenarioFile, ScenarioItem
 from ._session import (
-    EXIT_RUN_BROKEN,
-    EXIT_TARGET_UNREACHABLE,
+    BROKEN_KEY,
     SCENARIO_SUFFIXES,
     STATE_KEY,
+    RunBroken,
     SessionState,
     get_state,
 )
@@ -65,11 +65,6 @@ def _progress_writer(config: pytest.Config) -> Callable[[int], None] | None:
             reporter.write(f" {cases}", flush=True)
 
     return progress
-
-
-def _short(test: str) -> str:
-    """A test's name without its file: the scenario id and case, or the property test."""
-    return test.rsplit("::", 1)[-1]
 
 
 def _report_paths(state: SessionState) -> list[str]:
@@ -102,12 +97,23 @@ def _property_failures(error: BaseException) -> list[str]:
     return []
 
 
-def _only_warns(report: pytest.TestReport) -> bool:
-    """A failed test whose failures are all of requirements that do not fail the run (SHOULD
-    without --fail-on-should, MAY). A test that failed for any other reason (a suite error, an
-    exception of the suite's own) always fails the run."""
+def _warned(report: pytest.TestReport) -> bool:
+    """A test that passed with a warning: its failures are all of requirements that do not
+    fail the run (SHOULD without --fail-on-should, MAY)."""
     record = getattr(report, "conformance", None)
-    return record is not None and bool(record["failures"]) and not record["blocking"]
+    return (
+        report.when == "call"
+        and report.passed
+        and record is not None
+        and bool(record["failures"])
+        and not record["blocking"]
+    )
+
+
+def _is_conformance_item(item: pytest.Item) -> bool:
+    return isinstance(item, ScenarioItem | BrokenScenarioFile) or (
+        "conformance_properties" in getattr(item, "fixturenames", ())
+    )
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -130,10 +136,40 @@ def pytest_configure(config: pytest.Config) -> None:
         logging.getLogger(name).addFilter(log_filter)
     state = SessionState(config=config, settings=settings, redactor=redactor)
     state.seed = _seed_for(config, settings)
+    state.conformance_run = runs_the_suite(config, settings)
     config.stash[STATE_KEY] = state
-    if not is_worker(config):
-        evidence.reset(settings.failures_dir)
+    if state.conformance_run and not is_worker(config):
+        _remove_earlier_outputs(config, settings)
     config.pluginmanager.register(SessionReporter(state), "checkout-conformance-session")
+
+
+def runs_the_suite(config: pytest.Config, settings: Settings) -> bool:
+    """Does this session run (part of) the conformance suite? Only such a session writes, and
+    so first clears, the certificate and the reports; `pytest tests` in a checkout does not."""
+    if not config.args:
+        return True
+    invocation = Path(config.invocation_params.dir)
+    for arg in config.args:
+        path = Path(str(arg).split("::", 1)[0])
+        path = (path if path.is_absolute() else invocation / path).resolve()
+        for folder in (suite.resolve() for suite in settings.suites):
+            if path.is_relative_to(folder) or folder.is_relative_to(path):
+                return True
+    return False
+
+
+def _remove_earlier_outputs(config: pytest.Config, settings: Settings) -> None:
+    """A run always leaves its own outcome: what an earlier run wrote where this one writes
+    goes first (certificate and companions, JUnit, Allure results, failures), so that a run
+    that breaks never leaves the last run's verdict in place."""
+    path = settings.certificate_path
+    for stale in (path, *certificate.companion_paths(path), certificate.tests_path(path)):
+        stale.unlink(missing_ok=True)
+    junit = config.getoption("xmlpath", None)
+    if junit:
+        Path(junit).unlink(missing_ok=True)
+    _allure.clear_results(config)
+    evidence.reset(settings.failures_dir)
 
 
 def _rich_fields(settings: Settings) -> dict[str, Any]:
@@ -237,52 +273,112 @@ class SessionReporter:
         self.state = state
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """The order items run in: what `--concurrency` sends ahead through."""
+        """The order items run in (what `--concurrency` sends ahead through), and the
+        conformance tests collected, each with the requirements it checks."""
         self.state.set_plan(list(session.items))
+        for item in session.items:
+            if isinstance(item, ScenarioItem):
+                self.state.planned[item.nodeid] = item.scenario.all_requirements()
+            elif _is_conformance_item(item):
+                self.state.planned[item.nodeid] = (
+                    [] if isinstance(item, BrokenScenarioFile) else list(properties.JUDGED)
+                )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist: the controller learns what was collected from the workers' node ids."""
+        if self.state.planned:
+            return
+        for nodeid in ids:
+            file_part = nodeid.split("::", 1)[0]
+            if file_part.endswith(".py"):
+                path = (Path(self.state.config.rootpath) / file_part).resolve()
+                suites = [suite.resolve() for suite in self.state.settings.suites]
+                if any(path.is_relative_to(suite) for suite in suites):
+                    self.state.planned[nodeid] = list(properties.JUDGED)
+                continue
+            requirements = self.state.requirements_of(nodeid)
+            if requirements is not None:
+                self.state.planned[nodeid] = requirements
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Before the first test: start and probe the target and check the key, so that a
+        target that is down or refuses the key breaks the run before any test reports."""
+        config = session.config
+        if (
+            self.state.conformance_run
+            and self.state.planned
+            and not config.option.collectonly
+            and not config.pluginmanager.has_plugin("dsession")  # the xdist controller
+        ):
+            try:
+                self.state.target()
+            except RunBroken as broken:
+                message = self.state.break_run(session, str(broken))
+                if not is_worker(config):
+                    raise session.Interrupted(message) from None
+                # An xdist worker runs the test it was handed (not tested: the run broke) and
+                # stops; the controller stops the others and reads why.
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist: a worker whose run broke says why."""
+        reason = getattr(node, "workeroutput", {}).get(BROKEN_KEY)
+        if reason and self.state.broken is None:
+            self.state.broken = str(reason)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        """A target that is gone (no answers, or a 429 storm) ends the session with one error.
+        """A target that is gone (no answers, or a 429 storm) breaks the run.
 
         `TargetGone` comes from the one send path (`Target.exchange`), in scenarios and property
-        tests alike, as a BaseException that Hypothesis lets through without shrinking.
+        tests alike, as a BaseException that Hypothesis lets through without shrinking. Distinct
+        property failures that Hypothesis reports as a group become one failure (so reports show
+        a failed test of those requirements, not an error of the suite).
         """
+        try:
+            return (yield from self._run_test(item))
+        except (TargetGone, RunBroken) as gone:
+            message = self.state.break_run(item.session, str(gone))
+            record = item.stash.get(RECORD_KEY, None)
+            if record is not None:
+                not_tested(record, self.state.planned.get(item.nodeid, []), message)
+                record["failures"] = []
+            pytest.skip(f"not tested: {message}")
+        except BaseExceptionGroup as group:
+            found = _property_failures(group)
+            if not found:
+                raise
+            raise properties.PropertyFailure("\n\n".join(found)) from None
+
+    def _run_test(self, item: pytest.Item) -> Generator[None, Any, Any]:
         if not isinstance(item, ScenarioItem):  # never overlapped with cases sent ahead
-            try:
-                self.state.drain()
-            except TargetGone as gone:
-                pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)
-        record = item.stash.get(RECORD_KEY, None)
-        if record is not None and record["kind"] == "property":  # Allure names tests at setup
-            _allure.label_property_test(
-                item,
-                load_catalog(),
-                self.state.settings.catalog_url,
-                list(properties.JUDGED),
-                self.state.seed,
-            )
+            self.state.drain()
         run = getattr(item, "funcargs", {}).get("conformance_properties")
         if not isinstance(run, properties.PropertyRun):
+            return (yield)
+        record = item.stash.get(RECORD_KEY, None)
+        _allure.label_property_test(
+            item,
+            load_catalog(),
+            self.state.settings.catalog_url,
+            list(properties.JUDGED),
+            self.state.seed,
+        )
+        if self.state.concurrency > 1 and not run.will_replay:
+            run.start_pipeline(self.state.concurrency)  # requests overlap, judged after
             try:
-                return (yield)
-            except TargetGone as gone:
-                pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)
-        try:
-            if self.state.concurrency > 1 and not run.will_replay:
-                run.start_pipeline(self.state.concurrency)  # requests overlap, judged after
-                try:
-                    result = yield
-                finally:
-                    clean = run.finish_pipeline()
-                if not clean:  # again, one case at a time on the answers kept: Hypothesis shrinks
-                    item.runtest()
-            else:
                 result = yield
-            if run.will_keep and record is not None:  # it held: its cases serve the next run
-                record["cases_cache"] = run.keep_cases(self._cases_key(item)) or ""
-            return result
-        except TargetGone as gone:
-            pytest.exit(f"checkout-conformance: {gone}", EXIT_TARGET_UNREACHABLE)
+            finally:
+                clean = run.finish_pipeline()
+            if not clean:  # again, one case at a time on the answers kept: Hypothesis shrinks
+                item.runtest()
+        else:
+            result = yield
+        if run.will_keep and record is not None:  # it held: its cases serve the next run
+            record["cases_cache"] = run.keep_cases(self._cases_key(item)) or ""
+        return result
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
@@ -302,60 +398,108 @@ class SessionReporter:
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, Any, Any]:
-        """Redact every report, and hand the item's record to the controller (xdist-safe)."""
+        """Settle the item's record and give pytest the outcome it means (xdist-safe: the
+        record travels on the report): a test whose failures are all warnings *passed* with a
+        warning (so -x and --maxfail never stop on one); an exception the suite did not expect
+        is a suite error with the test's file:line, not a traceback."""
         report = yield
+        record = item.stash.get(RECORD_KEY, None)
         if report.when == "call" and call.excinfo is not None:
             found = _property_failures(call.excinfo.value)
             if found:  # what the checks found, without the suite's source or Hypothesis' hints
                 report.longrepr = "\n\n".join(found)
+        if record is not None and report.when == "call":
+            target = self.state.current_target()
+            if target is not None and target.pace is not None:
+                record["pace"] = round(target.pace, 3)
+            if report.failed and not record["failures"] and record["kind"] != "suite_error":
+                assert call.excinfo is not None
+                error = f"{record['location']}: the suite failed: {call.excinfo.exconly()}"
+                mark_suite_error(record, self.state.redactor.text(error))
+                report.longrepr = record["error"]
+            settle(record, load_catalog(), self.state.settings.fail_on_should)
+            if report.failed and record["failures"] and not record["blocking"]:
+                report.outcome = "passed"  # a warning: shown as W, listed, never fails the run
+            report.conformance = record
+            if self.state.broken is not None:
+                report.conformance_broken = self.state.broken
+            _allure.label_requirements(item, record)
         redactor = self.state.redactor
         if redactor:
             if report.longrepr is not None and not isinstance(report.longrepr, tuple):
                 report.longrepr = redactor.text(str(report.longrepr))
             report.sections = [(title, redactor.text(text)) for title, text in report.sections]
-        record = item.stash.get(RECORD_KEY, None)
-        if record is not None and report.when == "call":
-            target = self.state.current_target()
-            if target is not None and target.pace is not None:
-                record["pace"] = round(target.pace, 3)
-            settle(record, load_catalog(), self.state.settings.fail_on_should)
-            report.conformance = record
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Gather records where the certificate is written (the controller, or the only process)."""
         if is_worker(self.state.config):
             return
+        self.state.reported.add(report.nodeid)
+        broken = getattr(report, "conformance_broken", None)
+        if broken and self.state.broken is None:
+            self.state.broken = str(broken)
         record = getattr(report, "conformance", None)
         if record is not None:
             self.state.records.append(record)
-        if report.failed:
-            if _only_warns(report):
-                self.state.warning_failures.append(report.nodeid)
-            else:
-                self.state.blocking_failures += 1
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, Any] | None:
-        """A failure of SHOULD/MAY requirements only is shown as a warning, not a failure."""
-        if report.when == "call" and report.failed and _only_warns(report):
+        """A test that passed with a warning is shown as one."""
+        if _warned(report):
             return "warned", "W", ("WARNED", {"yellow": True})
         return None
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write the certificate (the one outcome of the run) and take the exit status from
+        it; every other report renders that certificate."""
         state = self.state
-        if is_worker(state.config) or not state.records:
+        if is_worker(state.config) or not state.conformance_run:
             return
+        if state.broken is None and exitstatus == pytest.ExitCode.INTERRUPTED:
+            state.broken = "interrupted before the run was complete"
+        if state.broken is None and exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+            state.broken = "pytest met an internal error (see the output above)"
+        if not state.records and state.broken is None and not state.planned:
+            return  # nothing collected (a -k that matches nothing): pytest says so, exit 5
+        not_run = self._records_of_tests_not_run()
+        document = self._certificate(state.records + not_run)
+        state.summary = document
+        _allure.write_run_files(state.config, document)
+        if exitstatus not in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+            session.exitstatus = document["exit_status"]
+
+    def _records_of_tests_not_run(self) -> list[Record]:
+        """A record for each collected conformance test that never reported: its
+        requirements are not tested (the run stopped early, or broke)."""
+        state = self.state
+        reason = (
+            f"not tested: the run broke before this test ran ({state.broken})"
+            if state.broken
+            else "not tested: the run stopped before this test ran (-x, --maxfail or an exit)"
+        )
+        found = []
+        for nodeid, requirements in state.planned.items():
+            if nodeid in state.reported:
+                continue
+            record = new_record("scenario", nodeid, nodeid.split("::", 1)[0])
+            not_tested(record, requirements, reason)
+            found.append(record)
+        return found
+
+    def _certificate(self, records: list[Record]) -> dict[str, Any]:
+        state = self.state
         profile = state.profile()
         settings = state.settings
         root = Path(state.config.rootpath)
+        not_run = sum(1 for nodeid in state.planned if nodeid not in state.reported)
         info = certificate.RunInfo(
             target_host=settings.target_host if not settings.embedded else "127.0.0.1",
             embedded=settings.embedded,
             profile_name=profile.name,
             profile_kind=profile.kind,
             fail_on_should=settings.fail_on_should,
-            partial=is_partial(state.config, settings),
+            partial=is_partial(state.config, settings) or not_run > 0,
             started=state.started,
             finished=datetime.now(UTC),
             seed=state.seed,
@@ -370,21 +514,15 @@ class SessionReporter:
                 "allow_live": settings.allow_live,
                 "allow_live_charges": settings.allow_live_charges,
             },
+            broken=state.broken,
+            not_run=not_run,
         )
-        document = state.redactor.value(
-            certificate.build(state.records, load_catalog(), load_contract(), info)
+        document: dict[str, Any] = state.redactor.value(
+            certificate.build(records, load_catalog(), load_contract(), info)
         )
-        tests = state.redactor.value(certificate.tests_index(state.records, load_catalog()))
+        tests = state.redactor.value(certificate.tests_index(records, load_catalog()))
         certificate.write(document, tests, settings.certificate_path)
-        state.summary = document
-        _allure.write_run_files(state.config, document)
-        if document["suite_errors"] and session.exitstatus in (
-            pytest.ExitCode.OK,
-            pytest.ExitCode.TESTS_FAILED,
-        ):
-            session.exitstatus = EXIT_RUN_BROKEN  # a bad scenario file: the run is not whole
-        elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and state.blocking_failures == 0:
-            session.exitstatus = pytest.ExitCode.OK
+        return document
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         state = self.state
@@ -397,46 +535,12 @@ class SessionReporter:
             for report in warned:
                 terminalreporter.section(report.head_line or report.nodeid, sep="_")
                 terminalreporter.write_line(str(report.longrepr))
-        write = terminalreporter.write_line
         terminalreporter.section("checkout-conformance", sep="=", bold=True)
-        partial = "  [partial run]" if document["run"]["partial"] else ""
-        write(f"verdict: {document['verdict']} ({document['verdict_rule']}){partial}")
-        for level in ("MUST", "SHOULD", "MAY"):
-            row = document["summary"][level]
-            write(
-                f"  {level:<6} {row['passed']:>3}/{row['total']:<3} passed, {row['failed']} failed,"
-                f" {row['not_tested']} not tested"
-            )
-        sent = document["run"]["requests"]
-        write(
-            f"  requests: {sent['total']} ({sent['scenarios']} scenarios, {sent['generated']}"
-            f" generated; {sent['retries_after_429']} retries after a 429)"
-        )
-        for combo in document["run"]["combinations"]:
-            write(
-                f"  combinations: {combo['scenario']}: {combo['fields']} fields,"
-                f" {combo['passed_rows']}/{combo['rows']} rows passed; pairwise"
-                f" {combo['pairwise']:.0%}, three-way {combo['three_way']:.0%}"
-            )
-        for group in results.failure_groups(state.records, load_catalog()):
-            blocks = blocks_run({group.level}, state.settings.fail_on_should)
-            marker = "FAILED " if blocks else "WARNING"
-            count = len(group.tests)
-            write(
-                f"  {marker} {group.requirement} ({group.level}) failed in {count}"
-                f" test{'s' if count != 1 else ''}: {group.reason}"
-            )
-            test, location = group.tests[0]
-            write(f"          smallest reproducer: {_short(test)} ({location})")
-            others = [_short(t) for t, _ in group.tests[1:]]
-            if others:
-                more = f" and {len(others) - 8} more" if len(others) > 8 else ""
-                write(f"          also: {', '.join(others[:8])}{more}")
-        for error in document["suite_errors"]:
-            write(f"  SUITE ERROR {error}")
-        write(f"certificate: {state.settings.certificate_path}")
+        for line in certificate.terminal_lines(document):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"certificate: {state.settings.certificate_path}")
         for line in _report_paths(state):
-            write(line)
+            terminalreporter.write_line(line)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pycollect_makeitem(self, collector: pytest.Collector, name: str, obj: Any) -> None:
@@ -464,11 +568,12 @@ class SessionReporter:
         )
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        """After pytest has written its JUnit file: make it agree with the verdict."""
+        """After pytest has written its JUnit file: make it agree with the certificate."""
         state = self.state
         junit = config.getoption("xmlpath", None)
-        if junit and not is_worker(config) and state.records and Path(junit).is_file():
-            _junit.rewrite(Path(junit), state.records, set(state.warning_failures))
+        document = state.summary
+        if junit and not is_worker(config) and document is not None and Path(junit).is_file():
+            _junit.rewrite(Path(junit), state.records, document)
         state.close()
 
     @pytest.hookimpl(optionalhook=True)

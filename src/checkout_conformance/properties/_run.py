@@ -29,10 +29,10 @@ from .. import __version__, _resources
 from .._yamlfile import display_path, safe_load
 from ..catalog import LEVEL_RANK, Catalog
 from ..contract import Contract
-from ..records import Record
+from ..records import Record, not_tested
 from ..transport import BudgetExhausted, Exchange, PreparedRequest, Target, curl_line, evidence
 from ._cases import CaseCache, RecordedCase, without_authorization
-from ._checks import REQUEST_SCHEMA, Verdict, is_charge, judge
+from ._checks import JUDGED, REQUEST_SCHEMA, Verdict, is_charge, judge
 from ._mapping import business_valid, real_ids
 
 DROPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept"})
@@ -50,11 +50,14 @@ def limit_requirements() -> frozenset[str]:
 class PropertyFailure(AssertionError):
     """Generated requests broke requirements; the message is redacted and names them."""
 
+    __module__ = "builtins"  # reports show `PropertyFailure: [MUST] ...`, no module path
+
 
 @functools.cache
 def failure_class(requirement_id: str) -> type[PropertyFailure]:
     """One exception class per requirement, so Hypothesis tells distinct bugs apart."""
-    return type(f"{requirement_id.replace('-', '_')}_Failure", (PropertyFailure,), {})
+    name = f"{requirement_id.replace('-', '_')}_Failure"
+    return type(name, (PropertyFailure,), {"__module__": "builtins"})
 
 
 def prepared_request(case: Any, target: Target) -> PreparedRequest:
@@ -369,7 +372,9 @@ class PropertyRun:
         try:
             return self.target.exchange(request)
         except BudgetExhausted as exhausted:
-            pytest.skip(f"not tested: {exhausted}")
+            reason = f"not tested: {exhausted}"
+            not_tested(self.record, JUDGED, reason)  # the test did not complete
+            pytest.skip(reason)
         finally:
             self.record["rate_limited"] = self.target.rate_limited - self._waits_at_start
             self.record["requests"] = self.target.sent - self._sent_at_start
