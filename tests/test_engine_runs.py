@@ -213,15 +213,15 @@ def test_a_must_failure_shows_expected_actual_exchange_and_curl(tmp_path: Path) 
 
 
 @pytest.mark.e2e
-def test_a_profile_without_optional_ids_gives_not_tested_never_failed(tmp_path: Path) -> None:
+def test_a_profile_without_optional_ids_gives_not_covered_never_failed(tmp_path: Path) -> None:
     profile = tmp_path / "bare.yaml"
     profile.write_text(
         "name: bare\nkind: mock\ndata:\n  one_time_product_id: pdt_ref_one_time_ebook\n"
     )
     run = run_suite(tmp_path, "-q", "-rs", "--examples=30", f"--target-profile={profile}")
     assert run.exit_code == 0, run.output
-    assert "not tested: the profile 'bare' has no `customer_id`" in run.output
-    assert run.status("CURL-001") == "not_tested"
+    assert "not covered: the profile 'bare' has no `customer_id`" in run.output
+    assert run.status("CURL-001") == "not_tested"  # none of its tests could run
     assert run.certificate["verdict"] == "incomplete"
 
 

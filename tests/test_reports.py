@@ -57,7 +57,7 @@ def test_certificate_content(smoke_run: SuiteRun) -> None:
     }
     suite = certificate["suite"]
     assert set(suite["tools"]) == {"pytest", "schemathesis", "hypothesis"}
-    assert "suites/auth/authentication.yaml" in suite["scenario_files"]
+    assert "packaged:auth/authentication.yaml" in suite["scenario_files"]
     assert certificate["run"]["partial"] is True  # paths and -m select part of the suite
     assert certificate["verdict"] == "incomplete"
     assert "--implementation-name=reference-under-test" in certificate["run"]["command"]
@@ -117,9 +117,9 @@ def test_verify_accepts_a_fresh_certificate(smoke_run: SuiteRun) -> None:
         ),
         (
             lambda c: c["suite"]["scenario_files"].update(
-                {"suites/auth/authentication.yaml": "1" * 64}
+                {"packaged:auth/authentication.yaml": "1" * 64}
             ),
-            "scenarios: suites/auth/authentication.yaml differs",
+            "scenarios: packaged:auth/authentication.yaml differs",
         ),
         (
             lambda c: c["requirements"][0].update(level="MAY"),

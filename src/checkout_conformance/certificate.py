@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -102,20 +103,62 @@ def git_commit() -> str | None:
     return commit if result.returncode == 0 and len(commit) == 40 else None
 
 
-def scenario_hashes(suites: Iterable[Path], root: Path) -> dict[str, str]:
-    """sha256 of every scenario and property-test file, by path relative to `root`."""
+PACKAGED_PREFIX = "packaged:"
+
+
+def suite_root_name(suite: Path) -> str:
+    """How a certificate names the files of one suite folder, wherever the run was: the
+    packaged suite (a checkout's `suites/` or an installed wheel's) as `packaged:`, a folder
+    given to `--suite` by its own name (`my-scenarios/`)."""
+    resolved = suite.resolve()
+    if resolved == _resources.SUITES_DIR:
+        return PACKAGED_PREFIX
+    return f"{resolved.name}/" if resolved.is_dir() else ""
+
+
+def scenario_hashes(suites: Iterable[Path]) -> dict[str, str]:
+    """sha256 of every scenario and property-test file, named portably (`suite_root_name`):
+    no absolute path, so a certificate made anywhere verifies anywhere."""
     hashes: dict[str, str] = {}
     for suite in suites:
-        if not suite.is_dir():
-            continue
-        for path in sorted(suite.rglob("*")):
+        files = sorted(suite.rglob("*")) if suite.is_dir() else [suite]
+        prefix = suite_root_name(suite)
+        for path in files:
             if path.suffix in (".yaml", ".yml", ".py") and path.is_file():
-                try:
-                    name = str(path.relative_to(root))
-                except ValueError:
-                    name = str(path)
-                hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+                relative = path.relative_to(suite).as_posix() if suite.is_dir() else path.name
+                hashes[prefix + relative] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes
+
+
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^/\s?#]+)[^\s]*", re.IGNORECASE)
+
+
+def _portable_path(text: str, invocation_dir: Path) -> str:
+    path = Path(text)
+    if not path.is_absolute():
+        return text
+    if path.is_relative_to(invocation_dir):
+        return path.relative_to(invocation_dir).as_posix() or "."
+    return f".../{path.name}"
+
+
+def portable_command(args: Iterable[str], invocation_dir: Path) -> list[str]:
+    """The command line as a certificate keeps it: a URL as its scheme and host (no
+    credentials, path or query), a path inside the folder it ran from relative to it, any
+    other absolute path as its last part."""
+
+    def value(text: str) -> str:
+        text = _URL.sub(lambda m: f"{m.group(1)}://{m.group(2).rpartition('@')[2]}", text)
+        return ",".join(_portable_path(part, invocation_dir) for part in text.split(","))
+
+    shown = []
+    for arg in args:
+        flag, equals, rest = arg.partition("=")
+        if equals and flag.startswith("-"):
+            shown.append(f"{flag}={value(rest)}")
+        else:
+            shown.append(value(arg))
+    return shown
 
 
 def combined_hash(hashes: Mapping[str, str]) -> str:
@@ -397,10 +440,11 @@ def markdown(certificate: Mapping[str, Any]) -> str:
         "## Checking this certificate",
         "",
         f"`checkout-conformance certificate verify certificate.json` (this one is {signed};"
-        " add `--public-key PUBLIC.pem` to require the signer's key). It checks that nothing was"
-        " changed since the run wrote it (a sha256 over its content; the signature, if any), that"
-        " the verdict follows from the results, and that the contract, catalog and scenarios"
-        " are this checkout's. It cannot prove which host was tested: the signer vouches for"
+        " add `--public-key PUBLIC.pem` to require the signer's key). It checks that the"
+        " content digest matches (a sha256 over its content: anyone can rewrite an unsigned"
+        " certificate and its digest; a signature shows who vouches for it), that the verdict"
+        " follows from the results, and that the contract, catalog and packaged scenarios are"
+        " the verifier's. It cannot prove which host was tested: the signer vouches for"
         " that. Every test of every requirement is in the tests file"
         f" (`{certificate.get('tests_file', {}).get('name', 'certificate-tests.json')}`).",
     ]
@@ -611,18 +655,19 @@ def _signature_problems(certificate: Mapping[str, Any], public_pem: bytes | None
 
 def verify(
     certificate: Mapping[str, Any],
-    root: Path | None = None,
     public_key: bytes | None = None,
     tests_file: Path | None = None,
+    suites: Path | None = None,
 ) -> list[str]:
-    """Every reason not to trust this certificate in this checkout; empty when it checks out.
+    """Every reason not to trust this certificate here; empty when it checks out.
 
-    It proves that the certificate is unchanged since it was written (its digest; with
-    `public_key`, that the holder of that key signed it), that its verdict follows from its own
-    results, and that it was made with this checkout's contract, catalog and scenarios. It does
-    not prove that the run happened against the host it names: whoever ran the suite says so.
+    It checks that the content digest matches (which proves nothing against someone who
+    rewrites an unsigned certificate and recomputes it; with `public_key`, that the holder of
+    that key signed it), that its verdict and exit status follow from its own results, and that
+    it was made with this suite's contract, catalog and packaged scenarios (`suites`: the
+    packaged suite unless given), wherever the run and the verifier are. It does not prove
+    that the run happened against the host it names: whoever ran the suite says so.
     """
-    root = root or _resources.project_root()
     problems = schema_errors(certificate)
     if problems:
         return [f"schema: {problem}" for problem in problems]
@@ -642,12 +687,16 @@ def verify(
         problems.append("contract: contracts/checkouts.openapi.yaml differs from the one certified")
     if suite["catalog_sha256"] != load_catalog().sha256():
         problems.append("catalog: contracts/requirements.yaml differs from the one certified")
-    if root is not None:
-        current = scenario_hashes([root / "suites"], root)
-        recorded = suite["scenario_files"]
+    recorded = {
+        name: digest
+        for name, digest in suite["scenario_files"].items()
+        if name.startswith(PACKAGED_PREFIX)
+    }
+    if recorded:  # the packaged suite, compared with the verifier's (a checkout's or a wheel's)
+        current = scenario_hashes([suites or _resources.SUITES_DIR])
         for name in sorted(set(recorded) | set(current)):
             if name not in current:
-                problems.append(f"scenarios: {name} was certified but is not in this checkout")
+                problems.append(f"scenarios: {name} was certified but is not in this suite")
             elif name not in recorded:
                 problems.append(f"scenarios: {name} is new since the certificate")
             elif current[name] != recorded[name]:

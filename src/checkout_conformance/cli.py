@@ -142,6 +142,8 @@ def _cmd_certificate_verify(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     document = _read_json(path)
+    if not isinstance(document, dict) or "certificate_version" not in document:
+        raise UsageError(f"{path}: not a checkout-conformance certificate")
     public_key = _read_key("--public-key", args.public_key) if args.public_key else None
     try:
         problems = verify(document, public_key=public_key, tests_file=tests_path(path))
@@ -160,10 +162,11 @@ def _cmd_certificate_verify(args: argparse.Namespace) -> int:
         if signature
         else " not signed"
     )
+    unsigned = "" if signature else ": anyone can rewrite an unsigned certificate and its digest"
     print(
         f"{path}: verified - {document['verdict']} for {document['implementation']['host']};"
-        f" unchanged since written,{signed}; hashes match this checkout; verdict consistent"
-        " with its results"
+        f" content digest matches;{signed}{unsigned}; the contract, catalog and packaged"
+        " scenarios match this suite's; verdict consistent with its results"
     )
     return 0
 

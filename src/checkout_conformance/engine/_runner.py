@@ -62,7 +62,8 @@ class CaseRun:
         conditional = {requirement for run in self.steps for requirement in run.not_applicable}
         failed = {m.requirement for m in self.mismatches}
         status: dict[str, Status] = {}
-        for requirement in self.scenario.all_requirements():
+        met = [m.requirement for m in self.mismatches]  # ROB-001 on a 5xx, whatever the scenario
+        for requirement in dict.fromkeys([*self.scenario.all_requirements(), *met]):
             if requirement in failed:
                 status[requirement] = "failed"
             elif requirement in checked:
@@ -101,6 +102,25 @@ def _rendered_request(step: Step, context: Context) -> dict[str, Any]:
     rendered = render(raw, context)
     assert isinstance(rendered, dict)
     return rendered
+
+
+def _server_error(
+    exchange: Exchange, mismatches: list[Mismatch], scenario: Scenario, step: Step
+) -> Mismatch | None:
+    """A 5xx to a POST fails ROB-001 ("no request gets a 5xx") wherever it is met, besides the
+    requirement the scenario is written for. Other methods are ROB-005's alone."""
+    status = exchange.status
+    if status is None or status < 500 or exchange.request.method != "POST":
+        return None
+    if any(m.requirement == "ROB-001" for m in mismatches):
+        return None
+    return Mismatch(
+        "ROB-001",
+        "status",
+        "no 5xx to any request (ROB-001)",
+        str(status),
+        f"{scenario.location.rsplit(':', 1)[0]}:{step.line}",
+    )
 
 
 class LiveChargeRefused(Exception):
@@ -157,6 +177,9 @@ def run_case(
             mismatch = check(concrete, exchange, library.contract)
             if mismatch is not None:
                 mismatches.append(mismatch)
+        server_error = _server_error(exchange, mismatches, scenario, step)
+        if server_error is not None:
+            mismatches.append(server_error)
         for name, path in step.capture.items():
             found, value = capture(exchange, path)
             if found:

@@ -31,7 +31,7 @@ from ..records import Record
 from ..redact import API_KEY_ENV, Redactor, Secret
 from ..results import EXIT_BROKEN
 from ..server import EmbeddedServer, ServerDidNotStart
-from ..transport import BudgetExhausted, KeyRefused, Target, TargetUnreachable
+from ..transport import BudgetExhausted, KeyRefused, Target, TargetGone, TargetUnreachable
 from ._bodies import BodyLibrary
 from ._expand import Case, expand
 from ._model import ExpectationGroups, Library, Scenario, load_scenarios, shared_edit
@@ -161,6 +161,8 @@ class SessionState:
                 target.check_key()
             except TargetUnreachable as exc:
                 raise RunBroken(f"target unreachable: {exc}") from None
+            except TargetGone as gone:  # a 429 storm on the key check
+                raise RunBroken(str(gone)) from None
             except KeyRefused as exc:
                 target.close()
                 raise RunBroken(str(exc)) from None
@@ -171,7 +173,8 @@ class SessionState:
         """The run cannot be completed: keep the reason (the certificate says `broken`, and
         the run exits 3) and stop the session after the current test. Returns the message."""
         self.broken = self.redactor.text(reason)
-        message = f"checkout-conformance: the run broke: {self.broken}"
+        # Said once, in the verdict above this line: the session's stop line only points at it.
+        message = "checkout-conformance: the run broke (the reason is in the verdict above)"
         session.shouldstop = message
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:  # xdist: the controller reads it when the worker ends

@@ -340,12 +340,13 @@ class SessionReporter:
         try:
             return (yield from self._run_test(item))
         except (TargetGone, RunBroken) as gone:
-            message = self.state.break_run(item.session, str(gone))
+            self.state.break_run(item.session, str(gone))
             record = item.stash.get(RECORD_KEY, None)
+            reason = "not tested: the run broke"
             if record is not None:
-                not_tested(record, self.state.planned.get(item.nodeid, []), message)
+                not_tested(record, self.state.planned.get(item.nodeid, []), reason)
                 record["failures"] = []
-            pytest.skip(f"not tested: {message}")
+            pytest.skip(reason)
         except BaseExceptionGroup as group:
             found = _property_failures(group)
             if not found:
@@ -491,7 +492,6 @@ class SessionReporter:
         state = self.state
         profile = state.profile()
         settings = state.settings
-        root = Path(state.config.rootpath)
         not_run = sum(1 for nodeid in state.planned if nodeid not in state.reported)
         info = certificate.RunInfo(
             target_host=settings.target_host if not settings.embedded else "127.0.0.1",
@@ -504,11 +504,19 @@ class SessionReporter:
             finished=datetime.now(UTC),
             seed=state.seed,
             command_line=state.redactor.text(
-                shlex.join(["pytest", *map(str, state.config.invocation_params.args)])
+                shlex.join(
+                    [
+                        "pytest",
+                        *certificate.portable_command(
+                            map(str, state.config.invocation_params.args),
+                            Path(state.config.invocation_params.dir),
+                        ),
+                    ]
+                )
             ),
             implementation_name=settings.implementation_name,
             implementation_version=settings.implementation_version,
-            scenario_files=certificate.scenario_hashes(settings.suites, root),
+            scenario_files=certificate.scenario_hashes(settings.suites),
             max_rps=settings.max_rps,
             switches={
                 "allow_live": settings.allow_live,

@@ -23,6 +23,27 @@ REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
 RESPONSE_SCHEMA = "CreateSessionResponse"
 JSON_CONTENT_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json\b", re.IGNORECASE)
 SHOWN_BODY = 500
+# ROB-005 (SHOULD) is the one rule for a method /checkouts does not serve, in scenarios and
+# generated cases alike: the methods it names get 405 or 404 (rob-other-methods in
+# suites/robustness/hostile.yaml expects the same); any other method (OPTIONS, a CORS
+# preflight; HEAD; TRACE; an unknown one) may get any answer but a crash, 501 Not Implemented
+# included (RFC 9110 §15.6.2). Never ROB-001's: that one is about POST requests.
+ROB_005_METHODS = ("GET", "PUT", "PATCH", "DELETE")
+ROB_005_STATUSES = (405, 404)
+
+
+def unsupported_method_problem(method: str, status: int | None, error: str | None) -> str | None:
+    """What is wrong with the answer to a method /checkouts does not serve (ROB-005), if any."""
+    if status is None:
+        return f"{method} /checkouts got no response ({error})"
+    if method in ROB_005_METHODS:
+        if status in ROB_005_STATUSES:
+            return None
+        return f"{method} /checkouts got status {status}, not 405 (or 404)"
+    if status >= 500 and status != 501:
+        return f"{method} /checkouts got status {status}"
+    return None
+
 
 # Every requirement a property check may judge (plus the overlay's limit requirements, which
 # ROB-002 failures are attributed to when that limit is all a case breaks).
@@ -30,6 +51,7 @@ JUDGED = (
     "ROB-001",
     "ROB-002",
     "ROB-003",
+    "ROB-005",
     "RESP-001",
     "RESP-004",
     "VAL-015",
@@ -78,6 +100,9 @@ def judge(
 ) -> list[Verdict]:
     """Every requirement that applied to this answer, each with its problem or None."""
     status = exchange.status
+    method = exchange.request.method
+    if method != "POST":  # schemathesis' unexpected methods: ROB-005 decides, whatever came
+        return [Verdict("ROB-005", unsupported_method_problem(method, status, exchange.error))]
     if status is None:
         return [Verdict("ROB-001", f"no response: {exchange.error}")]
     if status >= 500:
@@ -94,14 +119,24 @@ def _positive(exchange: Exchange, body: Any, contract: Contract) -> list[Verdict
     status = exchange.status
     assert status is not None
     if 400 <= status < 500:
-        if is_documented_error(exchange.json):
-            return [Verdict("ROB-003")]
+        # ROB-003 judges the class of the answer and that the refusal is JSON; the documented
+        # error format ({code, message}) is VAL-015's alone (one deviation, one requirement).
+        answer = exchange.json
         return [
             Verdict(
                 "ROB-003",
-                f"schema-valid request ({_fields_set(body)}) rejected with {status} without the"
-                f" documented JSON error body (string code and message); body: {_body(exchange)}",
-            )
+                None
+                if isinstance(answer, dict)
+                else f"schema-valid request ({_fields_set(body)}) rejected with {status} and a"
+                f" body that is not a JSON object: {_body(exchange)}",
+            ),
+            Verdict(
+                "VAL-015",
+                None
+                if is_documented_error(answer)
+                else f"{status} without the documented JSON error body (string code and"
+                f" message): {_body(exchange)}",
+            ),
         ]
     if not 200 <= status < 300:
         return [Verdict("ROB-003", f"schema-valid request answered {status}, not accepted")]

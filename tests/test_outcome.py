@@ -1,0 +1,592 @@
+"""One outcome, told the same everywhere: the certificate is the single source of a run's
+outcome, and every other output (exit status, terminal, Markdown, badge, JUnit, Allure) renders
+it. A property test over generated record sets checks the rules; child runs check each way a
+run used to say something it had not proved (issue 21)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checkout_conformance import certificate
+from checkout_conformance._resources import SUITES_DIR
+from checkout_conformance.catalog import load_catalog
+from checkout_conformance.contract import load_contract
+from checkout_conformance.engine import _junit
+from checkout_conformance.records import Record, new_record, not_covered, settle, suite_error
+from checkout_conformance.results import exit_status
+
+from .conftest import ROOT, TEST_KEY, run_suite, start_server
+from .test_engine_runs import PLUGIN_ARGS, custom_suite
+
+CATALOG = load_catalog()
+REQUIREMENTS = [requirement.id for requirement in CATALOG]
+LEVEL = {requirement.id: requirement.level for requirement in CATALOG}
+OPTIONAL_KEYS = ("subscription_product_id", "addon_id", "discount_code")
+
+
+# -- the rules, over generated records ----------------------------------------------------------
+@st.composite
+def records(draw: st.DrawFn, fail_on_should: bool) -> Record:
+    """One test's record: requirements it checked and how each fared, as the engine writes
+    them (a skipped test is wholly not tested or not covered; failures carry evidence)."""
+    index = draw(st.integers(0, 10_000))
+    test = f"suites/x.yaml::case-{index}"
+    kind = draw(st.sampled_from(["ran", "ran", "ran", "not_covered", "not_tested", "error"]))
+    checked = draw(st.lists(st.sampled_from(REQUIREMENTS), min_size=1, max_size=3, unique=True))
+    if kind == "error":
+        return suite_error(test, "suites/x.yaml:1", "suites/x.yaml:1: something is wrong")
+    record = new_record("scenario", test, f"suites/x.yaml:{index}")
+    record["written_for"] = checked[:1]
+    if kind == "not_covered":
+        not_covered(record, checked, draw(st.sampled_from(OPTIONAL_KEYS)), "not covered: ...")
+        return record
+    if kind == "not_tested":
+        record["requirements"] = dict.fromkeys(checked, "not_tested")
+        record["skip_reason"] = "not tested: precondition failed"
+        return record
+    for requirement in checked:
+        failed = draw(st.booleans())
+        record["requirements"][requirement] = "failed" if failed else "passed"
+        if failed:
+            record["failures"].append(
+                {"requirement": requirement, "reason": f"{requirement} broke", "evidence": {}}
+            )
+    settle(record, CATALOG, fail_on_should)
+    return record
+
+
+@st.composite
+def runs(draw: st.DrawFn) -> tuple[list[Record], bool, bool, str | None]:
+    fail_on_should = draw(st.booleans())
+    found = draw(st.lists(records(fail_on_should), max_size=25))
+    unique = {record["test"]: record for record in found}  # one record per test
+    broken = draw(st.sampled_from([None, None, None, "the API key was refused"]))
+    return list(unique.values()), fail_on_should, draw(st.booleans()), broken
+
+
+def expected_statuses(found: list[Record]) -> dict[str, str]:
+    """The product spec's rules, written out again independently of results.py."""
+    outcomes: dict[str, list[str]] = {requirement: [] for requirement in REQUIREMENTS}
+    for record in found:
+        for requirement, outcome in record["requirements"].items():
+            outcomes[requirement].append(outcome)
+    statuses = {}
+    for requirement, seen in outcomes.items():
+        if "failed" in seen:
+            statuses[requirement] = "failed"
+        elif "passed" in seen and "not_tested" not in seen:
+            statuses[requirement] = "passed"  # not covered tests do not stop it
+        else:
+            statuses[requirement] = "not_tested"
+    return statuses
+
+
+def build(found: list[Record], fail_on_should: bool, partial: bool, broken: str | None) -> Any:
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    info = certificate.RunInfo(
+        target_host="127.0.0.1",
+        embedded=True,
+        profile_name="p",
+        profile_kind="mock",
+        fail_on_should=fail_on_should,
+        partial=partial,
+        started=now,
+        finished=now,
+        broken=broken,
+    )
+    return certificate.build(found, CATALOG, load_contract(), info)
+
+
+def pytest_outcome(record: Record) -> str:
+    """What pytest reports for the record's test (the plugin's makereport): failed, passed with
+    a warning, skipped, or passed."""
+    if record["kind"] == "suite_error" or (record["failures"] and record["blocking"]):
+        return "failed"
+    if record["failures"]:
+        return "warned"
+    if record["requirements"] and all(
+        s in ("not_tested", "not_covered") for s in record["requirements"].values()
+    ):
+        return "skipped"
+    return "passed"
+
+
+def junit_as_pytest_writes_it(found: list[Record], path: Path) -> None:
+    """A JUnit file as pytest writes it before the plugin rewrites it: a `<failure>` for every
+    test that failed any requirement (warnings included), an `<error>` for suite errors."""
+    suite = ET.Element("testsuite", name="pytest", errors="0", failures="0", tests="0")
+    for record in found:
+        classname, name = _junit._pytest_address(record["test"])
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name)
+        if record["kind"] == "suite_error":
+            ET.SubElement(case, "failure", message="suite error")
+        elif record["failures"]:
+            ET.SubElement(case, "failure", message="[MUST] ...")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(run=runs())
+def test_every_output_agrees_with_the_certificate(
+    run: tuple[list[Record], bool, bool, str | None], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    found, fail_on_should, partial, broken = run
+    document = build(found, fail_on_should, partial, broken)
+    written = {**document, "tests_file": {"name": "t.json", "sha256": "0" * 64}}
+    written["integrity"] = {"sha256": certificate.content_digest(written)}
+    assert certificate.schema_errors(written) == []
+    assert certificate.verify(written) == []
+
+    # Requirement statuses and the verdict follow the spec's rules.
+    statuses = {r["id"]: r["status"] for r in document["requirements"]}
+    assert statuses == expected_statuses(found)
+    must_failed = any(statuses[r] == "failed" and LEVEL[r] == "MUST" for r in statuses)
+    must_untested = any(statuses[r] == "not_tested" and LEVEL[r] == "MUST" for r in statuses)
+    should_failed = any(statuses[r] == "failed" and LEVEL[r] == "SHOULD" for r in statuses)
+    errors = any(record["kind"] == "suite_error" for record in found)
+    if broken:
+        assert document["verdict"] == "broken"
+    elif must_failed:
+        assert document["verdict"] == "non-conformant"
+    elif must_untested or partial or errors:
+        assert document["verdict"] == "incomplete"
+    else:
+        assert document["verdict"] == (
+            "conformant-with-warnings" if should_failed else "conformant"
+        )
+
+    # The exit status agrees with the certificate and with what pytest reported per test.
+    code = exit_status(document)
+    assert document["exit_status"] == code
+    outcomes = [pytest_outcome(record) for record in found]
+    if broken or errors:
+        assert code == 3
+    else:
+        assert (code == 1) == ("failed" in outcomes)
+        assert code in (0, 1)
+
+    # Every not-covered test names its key in the requirement's coverage.
+    for requirement in document["requirements"]:
+        keys = {
+            str(record.get("missing_key"))
+            for record in found
+            if record["requirements"].get(requirement["id"]) == "not_covered"
+        }
+        assert set(requirement.get("coverage", {}).get("profile_keys", [])) == keys
+
+    # Markdown, badge and terminal render the certificate's verdict and failures.
+    markdown = certificate.markdown(document)
+    lines = "\n".join(certificate.terminal_lines(document))
+    assert f"**{document['verdict']}**" in markdown.splitlines()[0]
+    assert lines.startswith(f"verdict: {document['verdict']} ")
+    assert f"exit status: {code}" in lines and f"Exit status {code}." in markdown
+    for requirement_id, status in statuses.items():
+        if status == "failed":
+            assert f"**{requirement_id}**" in markdown
+            assert f" {requirement_id} ({LEVEL[requirement_id]}) failed in " in lines
+    badge = certificate.badge(document)
+    assert (badge["message"] == "run broken") == bool(broken)
+
+    # JUnit, once rewritten, fails exactly the tests pytest failed, and says a run broke.
+    folder = tmp_path_factory.mktemp("junit")
+    path = folder / "junit.xml"
+    junit_as_pytest_writes_it(found, path)
+    _junit.rewrite(path, found, document)
+    tree = ET.parse(path)
+    failing = [c for c in tree.iter("testcase") if c.find("failure") is not None]
+    assert len(failing) == outcomes.count("failed")
+    warned = [
+        c
+        for c in tree.iter("testcase")
+        if any(p.get("value") == "warned" for p in c.iter("property"))
+    ]
+    assert len(warned) == outcomes.count("warned")
+    assert (len([c for c in tree.iter("testcase") if c.find("error") is not None]) == 1) == bool(
+        broken
+    )
+
+
+# -- child runs: each finding of issue 21 ---------------------------------------------------------
+def profile(tmp_path: Path, *keys: str) -> Path:
+    """The reference profile with only `keys` in its data."""
+    reference = (ROOT / "fixtures/profiles/reference.yaml").read_text()
+    lines = [
+        line
+        for line in reference.splitlines()
+        if not line.startswith("  ") or line.strip().split(":")[0] in keys
+    ]
+    path = tmp_path / "profile.yaml"
+    path.write_text("\n".join(lines).replace("name: reference", "name: partial") + "\n")
+    return path
+
+
+@pytest.mark.e2e
+@pytest.mark.heavy(15)
+def test_a_broken_run_leaves_its_own_outcome_everywhere(tmp_path: Path) -> None:
+    """A wrong key: no output of an earlier run stays; the certificate, its Markdown, its badge,
+    JUnit and Allure all say the run broke, and nothing says conformant."""
+    server, running = start_server()
+    try:
+        reports = tmp_path / "reports"
+        allure = reports / "allure-results"
+        allure.mkdir(parents=True)
+        earlier = {"verdict": "conformant", "summary": {"MUST": {"passed": 42, "total": 42}}}
+        (reports / "certificate.json").write_text(json.dumps(earlier))
+        (reports / "certificate.md").write_text("# conformant\n")
+        (reports / "certificate-badge.json").write_text('{"message": "42/42 MUST"}')
+        (allure / "old-result.json").write_text('{"status": "passed"}')
+        (allure / "0123-result.json").write_text('{"status": "passed"}')
+        run = run_suite(
+            tmp_path,
+            f"--certificate={reports / 'certificate.json'}",
+            f"--junitxml={reports / 'junit.xml'}",
+            f"--alluredir={allure}",
+            base_url=running.base_url,
+            api_key="sk_test_a_key_the_server_never_issued_1234",
+        )
+    finally:
+        server.stop()
+    assert run.exit_code == 3, run.output
+    document = json.loads((reports / "certificate.json").read_text())
+    assert document["verdict"] == "broken"
+    assert "refused" in document["broken"]
+    assert document["exit_status"] == 3
+    assert certificate.verify(document) == []
+    assert "verdict: broken" in run.output and "Traceback" not in run.output
+    assert "**broken**" in (reports / "certificate.md").read_text()
+    assert "The run broke: " in (reports / "certificate.md").read_text()
+    assert json.loads((reports / "certificate-badge.json").read_text())["message"] == "run broken"
+    junit = ET.parse(reports / "junit.xml")
+    errors = [case for case in junit.iter("testcase") if case.find("error") is not None]
+    assert len(errors) == 1 and "refused" in str(errors[0].find("error").get("message"))  # type: ignore[union-attr]
+    results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
+    assert [result["status"] for result in results] == ["broken"]
+    assert "refused" in results[0]["statusDetails"]["message"]
+    assert "verdict=broken" in (allure / "environment.properties").read_text()
+    for path in reports.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert '"verdict": "conformant' not in text and "42/42" not in text, path
+            assert "sk_test_a_key_the_server_never_issued_1234" not in text
+
+
+@pytest.mark.e2e
+@pytest.mark.heavy(20)
+def test_a_correct_server_with_a_partial_profile_passes_on_the_tests_that_ran(
+    tmp_path: Path,
+) -> None:
+    """The spec's allowance: tests left out for want of an optional key are *not covered*; the
+    requirement passes on the tests that ran, with its coverage and the keys that would cover
+    the rest. With the three keys of the issue only, the requirements none of whose tests can
+    run without a key stay not tested (the spec: "none of whose tests ran"), naming the key."""
+    minimal = profile(tmp_path, "one_time_product_id", "customer_id", "payment_method_id")
+    run = run_suite(tmp_path, "-q", "-p", "no:randomly", f"--target-profile={minimal}")
+    assert run.exit_code == 0, run.output
+    document = run.certificate
+    statuses = {r["id"]: r for r in document["requirements"]}
+    for requirement_id in ("ACC-002", "ACC-003", "RESP-001", "RESP-004", "CURL-003"):
+        requirement = statuses[requirement_id]
+        assert requirement["status"] == "passed", requirement
+        assert requirement["coverage"]["not_covered"] >= 1
+        assert requirement["coverage"]["tests_run"] >= 1
+        assert requirement["coverage"]["profile_keys"]
+    untested = {r for r, entry in statuses.items() if entry["status"] != "passed"}
+    assert untested == {"ACC-011", "RULE-005", "RULE-015"}, untested
+    assert statuses["ACC-011"]["reasons"] == [
+        "every test of it needs a profile key the profile lacks: subscription_product_id"
+    ]
+    assert "## Coverage" in run.certificate_path.with_suffix(".md").read_text()
+    assert "not covered for want of profile keys" in run.output
+
+    # The profile format of the product spec (no on_demand_product_id and other optional
+    # keys): a correct server is conformant, its coverage stated.
+    spec_format = profile(
+        tmp_path,
+        "one_time_product_id",
+        "subscription_product_id",
+        "addon_id",
+        "customer_id",
+        "payment_method_id",
+        "discount_code",
+    )
+    run = run_suite(tmp_path, "-q", "-p", "no:randomly", f"--target-profile={spec_format}")
+    assert run.exit_code == 0, run.output
+    assert run.certificate["verdict"] == "conformant", run.output
+    covered = [r for r in run.certificate["requirements"] if "coverage" in r]
+    assert covered and all(r["status"] == "passed" for r in covered)
+
+
+SAME_ID = """\
+    scenarios:
+      - id: same-id
+        title: minimal works
+        requirements: [ACC-001]
+        request: {body: minimal}
+        expect:
+          - status: 200
+"""
+
+
+@pytest.mark.e2e
+def test_two_scenarios_with_one_id_are_one_suite_error_naming_both(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "mine.yaml").write_text(textwrap.dedent(SAME_ID))
+    run = run_suite(
+        tmp_path,
+        *PLUGIN_ARGS,
+        f"--conformance-suites={first},{second}",
+        str(first),
+        str(second),
+        "-q",
+        "-rA",
+    )
+    assert run.exit_code == 3, run.output
+    errors = run.certificate["suite_errors"]
+    assert len(errors) == 1, errors
+    assert "b/mine.yaml:2" in errors[0] and "a/mine.yaml:2" in errors[0]
+    assert run.certificate["verdict"] == "incomplete"
+    assert "1 passed" in run.output
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("${api_key|base46}", "unknown filter |base46; did you mean 'base64'?"),
+        ("${profile.custmer_id}", "unknown profile key ${profile.custmer_id}; did you mean"),
+    ],
+)
+def test_a_misspelled_name_is_refused_at_load_with_file_and_line(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    text = (
+        "scenarios:\n  - id: x\n    title: t\n    requirements: [AUTH-002]\n"
+        f"    request: {{body: minimal, headers: {{Authorization: 'Token {value}'}}}}\n"
+        "    expect: [{status: 401}]\n"
+    )
+    args = custom_suite(tmp_path, {"bad.yaml": text})
+    run = run_suite(tmp_path, *args, "-q")
+    assert run.exit_code == 3, run.output
+    assert f"bad.yaml:5: {message}" in run.output
+    assert "Traceback" not in run.output and "KeyError" not in run.output
+
+
+@pytest.mark.e2e
+def test_an_unexpected_exception_is_a_suite_error_with_file_and_line(tmp_path: Path) -> None:
+    args = custom_suite(
+        tmp_path,
+        {
+            "mine.yaml": """\
+                scenarios:
+                  - id: explodes
+                    title: the suite's own code raises
+                    requirements: [ACC-001]
+                    request: {body: minimal}
+                    expect:
+                      - status: 200
+            """
+        },
+    )
+    (tmp_path / "suites" / "conftest.py").write_text(
+        textwrap.dedent(
+            """\
+            from checkout_conformance.engine import _session
+
+            def _explode(*args, **kwargs):
+                raise RuntimeError("a bug in the suite")
+
+            _session.run_case = _explode
+            """
+        )
+    )
+    run = run_suite(tmp_path, *args, "-q")
+    assert run.exit_code == 3, run.output
+    errors = run.certificate["suite_errors"]
+    assert len(errors) == 1 and "mine.yaml:2" in errors[0] and "a bug in the suite" in errors[0]
+    assert "Traceback" not in run.output
+
+
+@pytest.mark.e2e
+@pytest.mark.heavy(20)
+def test_x_stops_on_a_must_failure_only_and_never_certifies_what_did_not_run(
+    tmp_path: Path,
+) -> None:
+    """-x: a SHOULD warning is a pass with a warning (the run goes on); a MUST failure stops it,
+    and the tests that never ran make their requirements not tested and the run partial."""
+    server, running = start_server("--variant", "403-for-401")
+    try:
+        run = run_suite(
+            tmp_path, "-x", "-q", "-p", "no:randomly", base_url=running.base_url, api_key=TEST_KEY
+        )
+    finally:
+        server.stop()
+    assert run.exit_code == 0, run.output
+    assert run.certificate["verdict"] == "conformant-with-warnings"
+    assert run.certificate["run"]["not_run"] == 0 and "warned" in run.output
+
+    server, running = start_server("--mutant", "curl-url-with-payment-method")
+    try:
+        run = run_suite(
+            tmp_path, "-x", "-q", "-p", "no:randomly", base_url=running.base_url, api_key=TEST_KEY
+        )
+    finally:
+        server.stop()
+    assert run.exit_code == 1, run.output
+    document = run.certificate
+    assert document["verdict"] == "non-conformant"
+    assert document["run"]["not_run"] > 100 and document["run"]["partial"] is True
+    assert "collected tests never ran" in run.output
+    # A requirement with a test that never ran is not tested, never passed.
+    not_run = json.loads(certificate.tests_path(run.certificate_path).read_text())
+    for requirement in document["requirements"]:
+        outcomes = {t["outcome"] for t in not_run["requirements"][requirement["id"]]}
+        if "not_tested" in outcomes:
+            assert requirement["status"] != "passed", requirement
+
+
+def test_a_certificate_names_files_and_command_portably(tmp_path: Path) -> None:
+    invocation = tmp_path / "work"
+    command = certificate.portable_command(
+        [
+            f"--rootdir={invocation}",
+            f"--conformance-suites={SUITES_DIR},{invocation / 'mine'}",
+            "--base-url=https://user:secret@sandbox.example.test:8443/v1/?q=1",
+            "/elsewhere/profile.yaml",
+            "-k",
+            "CURL",
+        ],
+        invocation,
+    )
+    text = " ".join(command)
+    assert "secret" not in text and "/v1" not in text and "user" not in text
+    assert "--base-url=https://sandbox.example.test:8443" in text
+    assert str(tmp_path) not in text and "/elsewhere" not in text
+    assert command[0] == "--rootdir=." and ".../profile.yaml" in command
+    names = certificate.scenario_hashes([SUITES_DIR, ROOT / "tests"])
+    assert "packaged:auth/authentication.yaml" in names
+    assert "tests/test_outcome.py" in names
+    assert not any(name.startswith("/") for name in names)
+
+
+def test_verify_exits_2_on_what_is_not_a_certificate(tmp_path: Path) -> None:
+    from checkout_conformance.cli import main
+
+    path = tmp_path / "not.json"
+    path.write_text("[1, 2]")
+    assert main(["certificate", "verify", str(path)]) == 2
+
+
+@pytest.mark.e2e
+def test_a_certificate_made_outside_the_checkout_verifies_in_it(tmp_path: Path) -> None:
+    """`checkout-conformance run` from another folder: files named `packaged:...`, no absolute
+    path or full URL in the command, and the checkout's verify accepts it."""
+    import subprocess
+    import sys
+
+    from checkout_conformance.selfcheck import suite_environment
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checkout_conformance",
+            "run",
+            "-q",
+            "-k",
+            "acc-minimal-request",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=elsewhere,
+        env=suite_environment(TEST_KEY),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    path = elsewhere / "reports" / "certificate.json"
+    document = json.loads(path.read_text())
+    assert document["run"]["partial"] is True
+    assert str(tmp_path) not in document["run"]["command"]
+    assert str(ROOT) not in json.dumps(document)
+    assert all(name.startswith("packaged:") for name in document["suite"]["scenario_files"])
+    assert certificate.verify(document, tests_file=certificate.tests_path(path)) == []
+
+
+# -- one deviation, one requirement --------------------------------------------------------------
+def exchange(method: str, status: int | None, body: bytes = b"", content_type: str = "") -> Any:
+    import httpx
+
+    from checkout_conformance.transport import Exchange, PreparedRequest
+
+    request = PreparedRequest(method, "http://127.0.0.1:1/checkouts", [], b"{}")
+    headers = httpx.Headers({"content-type": content_type} if content_type else {})
+    return Exchange(request, status=status, headers=headers, body=body)
+
+
+def judged(answer: Any, positive: bool = True) -> dict[str, str | None]:
+    from checkout_conformance.properties._checks import judge
+
+    body = {"product_cart": [{"product_id": "pdt_x", "quantity": 1}]}
+    verdicts = judge(answer, body, positive, load_contract(), lambda: "ROB-002")
+    return {verdict.requirement: verdict.problem for verdict in verdicts}
+
+
+def test_an_error_body_in_another_format_is_val_015_alone() -> None:
+    """A refusal of a valid request as problem+json: ROB-003 holds (a 4xx, a JSON body); only
+    VAL-015 (the documented {code, message}) warns."""
+    problem = b'{"type": "about:blank", "title": "no", "status": 422}'
+    found = judged(exchange("POST", 422, problem, "application/problem+json"))
+    assert found["ROB-003"] is None
+    assert found["VAL-015"] is not None and "documented JSON error body" in found["VAL-015"]
+    found = judged(exchange("POST", 422, b"<html>no</html>", "text/html"))
+    assert found["ROB-003"] is not None and "not a JSON object" in found["ROB-003"]
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "problem"),
+    [
+        ("OPTIONS", 501, None),  # Not Implemented: a fine answer to a method it does not serve
+        ("OPTIONS", 204, None),  # a CORS preflight
+        ("OPTIONS", 500, "OPTIONS /checkouts got status 500"),
+        ("DELETE", 501, "DELETE /checkouts got status 501, not 405 (or 404)"),
+        ("GET", 405, None),
+        ("GET", 200, "GET /checkouts got status 200, not 405 (or 404)"),
+    ],
+)
+def test_one_rule_decides_an_unsupported_method_and_it_is_rob_005(
+    method: str, status: int, problem: str | None
+) -> None:
+    assert judged(exchange(method, status), positive=False) == {"ROB-005": problem}
+
+
+def test_a_5xx_in_any_scenario_fails_rob_001_too() -> None:
+    from checkout_conformance.engine._runner import _server_error
+
+    class Scenario:
+        location = "suites/acceptance/valid_requests.yaml:10"
+
+    class Step:
+        line = 12
+
+    failure = _server_error(exchange("POST", 500), [], Scenario(), Step())  # type: ignore[arg-type]
+    assert failure is not None and failure.requirement == "ROB-001"
+    assert failure.source == "suites/acceptance/valid_requests.yaml:12"
+    assert _server_error(exchange("DELETE", 500), [], Scenario(), Step()) is None  # type: ignore[arg-type]
+    assert _server_error(exchange("POST", 422), [], Scenario(), Step()) is None  # type: ignore[arg-type]
