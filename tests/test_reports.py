@@ -228,8 +228,8 @@ def test_allure_results_carry_labels_links_and_unique_history(smoke_run: SuiteRu
     assert [c["name"] for c in categories] == [
         "implementation non-conformant (MUST)",
         "SHOULD warnings",
-        "not tested (profile lacks data)",
-        "suite or transport errors",
+        "not tested (profile lacks data, budget, preconditions, run stopped)",
+        "suite errors and broken runs",
     ]
 
 
@@ -448,7 +448,7 @@ def test_the_html_report_shows_the_verdict_a_failed_test_and_the_categories(
     categories = _render(report, "#/categories", tmp_path, "categories")
     assert f"implementation non-conformant (MUST) {len(failed)} " in categories.text
     assert f"SHOULD warnings {len(warned)} " in categories.text
-    assert "suite or transport errors" not in categories.text
+    assert "suite errors and broken runs" not in categories.text
     curl_scenarios = [
         c for c in failed if c.get("classname") == "checkouts.checkout_url.payment_method"
     ]

@@ -97,14 +97,23 @@ def test_a_valid_request_refused_with_the_documented_body_passes_rob_003() -> No
     assert problems(judge(refused, MINIMAL, True, CONTRACT, lambda: "ROB-002")) == {
         "ROB-001": None,
         "ROB-003": None,
+        "VAL-015": None,
     }
 
 
-def test_a_valid_request_refused_without_the_documented_body_fails_rob_003_showing_it() -> None:
+def test_a_valid_request_refused_in_another_json_format_is_val_015_alone() -> None:
+    """One deviation, one requirement: ROB-003 judges the class and that the body is JSON;
+    the documented {code, message} format is VAL-015's."""
     refused = answer(422, b'{"error": {"type": "invalid"}}')
     found = problems(judge(refused, MINIMAL, True, CONTRACT, lambda: "ROB-002"))
-    assert found["ROB-003"] is not None and '{"error": {"type": "invalid"}}' in found["ROB-003"]
-    assert "VAL-015" not in found  # one observation, one requirement
+    assert found["ROB-003"] is None
+    assert found["VAL-015"] is not None and '{"error": {"type": "invalid"}}' in found["VAL-015"]
+
+
+def test_a_valid_request_refused_without_json_fails_rob_003_showing_it() -> None:
+    refused = answer(422, b"no, not today")
+    found = problems(judge(refused, MINIMAL, True, CONTRACT, lambda: "ROB-002"))
+    assert found["ROB-003"] is not None and "no, not today" in found["ROB-003"]
 
 
 def test_an_invalid_request_rejected_with_any_4xx_passes_rob_002() -> None:

@@ -244,6 +244,14 @@ class Contract:
         return [name for name, schema in self._schemas.items() if "enum" in schema]
 
 
+def is_charge(body: Any) -> bool:
+    """Does this request body ask to charge a saved payment method? (A `payment_method_id`
+    that is not null: the CURL rules' condition, what `--allow-live-charges` guards, what the
+    reference server charges.) One definition for scenarios, generated cases and the server;
+    `confirm` is left out on purpose: a server that charged without it would still charge."""
+    return isinstance(body, dict) and body.get("payment_method_id") is not None
+
+
 def json_type(value: Any) -> str:
     """The JSON Schema type name of a Python value decoded from JSON."""
     if value is None:

@@ -132,35 +132,6 @@ def _status(tests: list[dict[str, Any]]) -> tuple[RequirementStatus, list[str]]:
     return "not_tested", sorted(reasons)[:5]
 
 
-@dataclass
-class FailureGroup:
-    """One failed requirement and every test that found it, the smallest reproducer first."""
-
-    requirement: str
-    level: Level
-    reason: str  # the first reason of the smallest reproducer
-    tests: list[tuple[str, str]]  # (node id, location), scenarios first, smallest request first
-
-
-def failure_groups(records: Iterable[Record], catalog: Catalog) -> list[FailureGroup]:
-    """The failed requirements in catalog order, each with the tests that failed it."""
-    found: dict[str, list[tuple[tuple[bool, int, str], str, str, str]]] = {}
-    for record in records:
-        for failure in record["failures"]:
-            evidence = failure["evidence"]
-            size = int(evidence.get("request_bytes", 1 << 30))
-            rank = (bool(evidence.get("generated")), size, record["test"])
-            entry = (rank, record["test"], record["location"], failure["reason"])
-            found.setdefault(failure["requirement"], []).append(entry)
-    groups = []
-    for requirement in catalog:
-        entries = sorted(found.get(requirement.id, []))
-        if entries:
-            tests = list(dict.fromkeys((test, location) for _, test, location, _ in entries))
-            groups.append(FailureGroup(requirement.id, requirement.level, entries[0][3], tests))
-    return groups
-
-
 _RANDOM_ID = re.compile(r"\b([a-z]{2,5})_[A-Za-z0-9]{12,}\b")
 
 

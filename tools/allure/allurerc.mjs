@@ -33,17 +33,18 @@ export default {
         expand: true,
       },
       {
+        // A warning is a pass with a warning (the test's status is passed, not red).
         name: "SHOULD warnings",
-        matchers: { statuses: ["failed"], message: /^(?:[\w.]+: )?\[(SHOULD|MAY)\]/ },
+        matchers: { statuses: ["passed", "failed"], message: /^(?:[\w.]+: )?\[(SHOULD|MAY)\]/ },
         groupBy: [{ label: "requirement" }],
         groupByMessage: false,
       },
       {
-        name: "not tested (profile lacks data, budget, preconditions)",
-        matchers: { statuses: ["skipped"], message: /not tested/ },
+        name: "not tested (profile lacks data, budget, preconditions, run stopped)",
+        matchers: { statuses: ["skipped"], message: /not (tested|covered)/ },
       },
       {
-        name: "suite or transport errors",
+        name: "suite errors and broken runs",
         matchers: [{ statuses: ["broken"] }, { statuses: ["failed"], message: /^(?!(?:[\w.]+: )?\[(MUST|SHOULD|MAY)\])/ }],
       },
     ],

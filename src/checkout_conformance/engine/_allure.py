@@ -161,11 +161,11 @@ CATEGORIES = [
         "messageRegex": r"(?s)(?:[\w.]+: )?\[(SHOULD|MAY)\].*",
     },
     {
-        "name": "not tested (profile lacks data)",
+        "name": "not tested (profile lacks data, budget, preconditions, run stopped)",
         "matchedStatuses": ["skipped"],
-        "messageRegex": r"(?s).*not tested.*",
+        "messageRegex": r"(?s).*not (tested|covered).*",
     },
-    {"name": "suite or transport errors", "matchedStatuses": ["broken"]},
+    {"name": "suite errors and broken runs", "matchedStatuses": ["broken"]},
 ]
 
 

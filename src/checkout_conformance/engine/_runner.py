@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..contract import is_charge
 from ..records import Status
 from ..transport import Exchange, Target
 from ._bodies import BodyError
@@ -129,14 +130,9 @@ class LiveChargeRefused(Exception):
 
 def _is_charge(request: Any) -> bool:
     try:
-        body = json.loads(request.body or b"null")
+        return is_charge(json.loads(request.body or b"null"))
     except ValueError:
         return False
-    return (
-        isinstance(body, dict)
-        and body.get("payment_method_id") is not None
-        and body.get("confirm") is True
-    )
 
 
 def run_case(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..contract import Contract
+from ..contract import Contract, is_charge
 from ..transport import NOT_JSON, Exchange
 
 REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
@@ -85,10 +85,6 @@ def _fields_set(body: Any) -> str:
     """What a generated valid body sets beyond the minimal request: where to look first."""
     extra = sorted(set(body) - {"product_cart"}) if isinstance(body, dict) else []
     return "fields set beyond product_cart: " + (", ".join(extra) or "none")
-
-
-def is_charge(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("payment_method_id") is not None
 
 
 def judge(

@@ -28,11 +28,11 @@ import pytest
 from .. import __version__, _resources
 from .._yamlfile import display_path, safe_load
 from ..catalog import LEVEL_RANK, Catalog
-from ..contract import Contract
+from ..contract import Contract, is_charge
 from ..records import Record, not_tested
 from ..transport import BudgetExhausted, Exchange, PreparedRequest, Target, curl_line, evidence
 from ._cases import CaseCache, RecordedCase, without_authorization
-from ._checks import JUDGED, REQUEST_SCHEMA, Verdict, is_charge, judge
+from ._checks import JUDGED, REQUEST_SCHEMA, Verdict, judge
 from ._mapping import business_valid, real_ids
 
 DROPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept"})

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from ..contract import Contract, load_contract
+from ..contract import Contract, is_charge, load_contract
 from ..profile import Profile, reference_profile
 from . import _errors as errors
 from ._errors import ApiError
@@ -259,7 +259,7 @@ class ReferenceApp:
 
     def _session(self, body: dict[str, Any]) -> dict[str, Any]:
         session_id = new_id("cks_")
-        charged = body.get("payment_method_id") is not None
+        charged = is_charge(body)
         confirmed = body.get("confirm") is True
         if charged:
             checkout_url = None  # the charge is processed at once: there is no page to visit

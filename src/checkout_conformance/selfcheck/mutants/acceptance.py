@@ -131,6 +131,18 @@ def _deep_theme_null_crashes(request: Request, config: ServerConfig) -> Answer |
     return None
 
 
+@before(
+    "rob-null-customer-name-500",
+    "ROB-001",
+    "a new customer's name: null crashes the server (500): ROB-001 fails wherever a 5xx is met",
+)
+def _null_customer_name_crashes(request: Request, config: ServerConfig) -> Answer | None:
+    customer = (json_body(request) or {}).get("customer")
+    if isinstance(customer, dict) and "name" in customer and customer["name"] is None:
+        return json_answer(request, 500, {"message": "Internal Server Error"})
+    return None
+
+
 @before("acc-null-customer-name-refused", "ACC-003", "a new customer's name: null is refused")
 def _null_customer_name_refused(request: Request, config: ServerConfig) -> Answer | None:
     customer = (json_body(request) or {}).get("customer")

@@ -56,15 +56,27 @@ def _clamp_amounts(body: dict[str, Any], config: ServerConfig) -> None:
 
 @before(
     "rob-no-3ds-override",
-    "ROB-003",
-    "force_3ds: true is refused with an undocumented error body",
+    "VAL-015",
+    "force_3ds: true is refused with an undocumented JSON error body",
     properties_only=True,
 )
 def _no_3ds_override(request: Request, config: ServerConfig) -> Answer | None:
     if (json_body(request) or {}).get("force_3ds") is True:
-        # Refusing a valid value with the documented body is allowed (ROB-003's wording);
-        # refusing it with an undocumented one is not.
+        # Refusing a valid value with a 4xx and a JSON body is allowed (ROB-003's wording);
+        # a body that is not the documented {code, message} is VAL-015's deviation alone.
         return json_answer(request, 422, {"error": "3DS override not allowed"})
+    return None
+
+
+@before(
+    "rob-3ds-refused-as-text",
+    "ROB-003",
+    "force_3ds: true is refused with a plain-text body, not JSON",
+    properties_only=True,
+)
+def _3ds_refused_as_text(request: Request, config: ServerConfig) -> Answer | None:
+    if (json_body(request) or {}).get("force_3ds") is True:
+        return Answer(request, 422, [(b"content-type", b"text/plain")], b"3DS override not allowed")
     return None
 
 
