@@ -449,10 +449,14 @@ def test_the_html_report_shows_the_verdict_a_failed_test_and_the_categories(
     assert f"implementation non-conformant (MUST) {len(failed)} " in categories.text
     assert f"SHOULD warnings {len(warned)} " in categories.text
     assert "suite errors and broken runs" not in categories.text
-    curl_scenarios = [
-        c for c in failed if c.get("classname") == "checkouts.checkout_url.payment_method"
+    curl_failures = [
+        c
+        for c in failed
+        if c.get("classname") == "checkouts.checkout_url.payment_method"
+        or "CURL-001" in str(c.find("failure").get("message"))  # type: ignore[union-attr]
     ]
-    assert f"requirement CURL-001 {len(curl_scenarios)} " in categories.text
+    # The property test's MUST failure is *failed* under its requirement, like a scenario's.
+    assert f"requirement CURL-001 {len(curl_failures)} " in categories.text
     assert "ScenarioFailed" not in categories.text  # grouped by requirement, not by message
     assert categories.reddish_share() > 0.001  # the MUST bar
 
@@ -488,3 +492,77 @@ def test_catalog_levels_in_the_certificate_come_from_the_catalog(smoke_run: Suit
     for requirement in smoke_run.certificate["requirements"]:
         assert requirement["level"] == catalog[requirement["id"]].level
         assert requirement["title"] == catalog[requirement["id"]].title
+
+
+def _build_report(results: Path, report: Path) -> None:
+    built = subprocess.run(
+        [str(ROOT / "scripts" / "allure-report"), str(results), str(report)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
+@pytest.mark.skipif(
+    not (ROOT / "tools" / "allure" / "node_modules" / ".bin" / "allure").exists()
+    and shutil.which("npm") is None,
+    reason="Allure 3 needs npm to install",
+)
+@pytest.mark.heavy(40)
+def test_the_html_report_of_warnings_is_not_red_and_of_a_broken_run_says_broken(
+    tmp_path: Path,
+) -> None:
+    """A run whose only findings are SHOULD warnings exits 0: its report shows nothing red, its
+    warnings under their category and requirement. A run that broke: the report says broken."""
+
+    def forbid(answer: Answer) -> None:  # 403 where 401 is recommended: AUTH-006, a SHOULD
+        if answer.status == 401:
+            answer.status = 403
+
+    warnings = tmp_path / "warnings"
+    with serve_in_thread(rewrite_of_reference(forbid)) as url:
+        run = run_suite(
+            warnings,
+            "suites/auth",
+            f"--certificate={warnings / 'certificate.json'}",
+            f"--alluredir={warnings / 'allure'}",
+            base_url=url,
+            api_key=TEST_KEY,
+        )
+    assert run.exit_code == 0, run.output[-2000:]
+    assert run.certificate["verdict"] == "incomplete"  # a selection of the suite
+    warned = next(r for r in run.certificate["requirements"] if r["id"] == "AUTH-006")
+    assert warned["status"] == "failed"
+    _build_report(warnings / "allure", warnings / "report")
+    overview = _render(warnings / "report", "", tmp_path, "warnings-overview")
+    assert "POST /checkouts conformance: incomplete" in overview.text
+    assert "Failed" not in overview.text or " Failed 0 " in overview.text
+    assert overview.reddish_share() < 0.0002, overview.reddish_share()  # nothing red
+    categories = _render(warnings / "report", "#/categories", tmp_path, "warnings-categories")
+    assert f"SHOULD warnings {warned['tests']['failed']} " in categories.text
+    assert "requirement AUTH-006" in categories.text
+    assert "implementation non-conformant (MUST)" not in categories.text
+    assert categories.reddish_share() < 0.0002
+
+    broken = tmp_path / "broken"
+    with serve_in_thread(rewrite_of_reference(forbid)) as url:
+        run = run_suite(
+            broken,
+            "suites/auth",
+            f"--certificate={broken / 'certificate.json'}",
+            f"--alluredir={broken / 'allure'}",
+            base_url=url,
+            api_key="sk_test_a_key_this_server_never_issued_0000",
+        )
+    assert run.exit_code == 3, run.output[-2000:]
+    _build_report(broken / "allure", broken / "report")
+    overview = _render(broken / "report", "", tmp_path, "broken-overview")
+    assert "POST /checkouts conformance: broken (the run could not be completed)" in overview.text
+    assert "conformant" not in overview.text.replace("non-conformant", "")
+    categories = _render(broken / "report", "#/categories", tmp_path, "broken-categories")
+    assert "suite errors and broken runs 1 " in categories.text
+    assert "checkout-conformance run: broken" in categories.text

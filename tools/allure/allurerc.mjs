@@ -9,6 +9,7 @@ function verdict() {
   const path = process.env.CHECKOUT_CONFORMANCE_CERTIFICATE;
   if (!path || !existsSync(path)) return "";
   const certificate = JSON.parse(readFileSync(path, "utf8"));
+  if (certificate.verdict === "broken") return ": broken (the run could not be completed)";
   const must = certificate.summary.MUST;
   return `: ${certificate.verdict} (MUST ${must.passed}/${must.total})`;
 }
@@ -38,6 +39,7 @@ export default {
         matchers: { statuses: ["passed", "failed"], message: /^(?:[\w.]+: )?\[(SHOULD|MAY)\]/ },
         groupBy: [{ label: "requirement" }],
         groupByMessage: false,
+        expand: true,
       },
       {
         name: "not tested (profile lacks data, budget, preconditions, run stopped)",
@@ -46,6 +48,7 @@ export default {
       {
         name: "suite errors and broken runs",
         matchers: [{ statuses: ["broken"] }, { statuses: ["failed"], message: /^(?!(?:[\w.]+: )?\[(MUST|SHOULD|MAY)\])/ }],
+        expand: true,
       },
     ],
   },
