@@ -590,3 +590,19 @@ def test_a_5xx_in_any_scenario_fails_rob_001_too() -> None:
     assert failure.source == "suites/acceptance/valid_requests.yaml:12"
     assert _server_error(exchange("DELETE", 500), [], Scenario(), Step()) is None  # type: ignore[arg-type]
     assert _server_error(exchange("POST", 422), [], Scenario(), Step()) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.e2e
+def test_every_junit_case_follows_the_naming_scheme_control_characters_included(
+    tmp_path: Path,
+) -> None:
+    """pytest writes a control character of a case label as `#xHH`; the rewrite finds those
+    cases too (rob-odd-strings escaped it before) and writes well-formed XML."""
+    junit = tmp_path / "junit.xml"
+    run = run_suite(tmp_path, "-q", "-k", "rob-odd-strings", f"--junitxml={junit}")
+    assert run.exit_code == 0, run.output
+    cases = list(ET.parse(junit).iter("testcase"))
+    assert len(cases) >= 4
+    assert [c.get("classname") for c in cases] == ["checkouts.robustness.hostile"] * len(cases)
+    assert any("#x00" in str(c.get("name")) for c in cases)
+    assert all(str(c.get("name")).startswith("ROB-001: ") for c in cases)

@@ -29,9 +29,26 @@ from ..records import Record
 SUITE_PREFIX = "checkouts"
 
 
+# Characters XML 1.0 does not allow (and DEL), which pytest's junitxml writes as `#xHH`
+# (its visual escape, the same ranges): a case label with a control character must still be
+# found under the name pytest gave it.
+_NOT_IN_XML = re.compile(
+    "[^\u0009\u000a\u000d\u0020-\u007e\u0080-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _visually_escaped(text: str) -> str:
+    return _NOT_IN_XML.sub(
+        lambda m: (
+            f"#x{ord(m.group()):02X}" if ord(m.group()) <= 0xFF else f"#x{ord(m.group()):04X}"
+        ),
+        text,
+    )
+
+
 def _pytest_address(nodeid: str) -> tuple[str, str]:
     """The (classname, name) pytest's junitxml gives a node id (its documented mangling)."""
-    path, bracket, params = nodeid.partition("[")
+    path, bracket, params = _visually_escaped(nodeid).partition("[")
     names = path.split("::")
     names[0] = re.sub(r"\.py$", "", names[0].replace("/", "."))
     names[-1] += bracket + params
@@ -64,7 +81,7 @@ def rewrite(path: Path, records: Iterable[Record], certificate: Mapping[str, Any
         if record is None:
             continue
         case.set("classname", classname(record["test"]))
-        case.set("name", case_name(record))
+        case.set("name", _visually_escaped(case_name(record)))
         if record["failures"] and not record["blocking"]:
             _as_warning(case, record)
     if certificate.get("broken"):
@@ -99,7 +116,7 @@ def _as_warning(case: ET.Element, record: Record) -> None:
     ET.SubElement(properties, "property", name="conformance_outcome", value="warned")
     lines = []
     for finding in record["failures"]:
-        text = f"{finding['requirement']}: {finding['reason']}"
+        text = _visually_escaped(f"{finding['requirement']}: {finding['reason']}")
         ET.SubElement(properties, "property", name="warning", value=text)
         lines.append(f"WARNING {text}")
     out = case.find("system-out")
