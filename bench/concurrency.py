@@ -35,7 +35,7 @@ import uvicorn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from checkout_conformance.selfcheck import suite_environment  # noqa: E402
+from checkout_conformance.selfcheck import suite_command, suite_environment  # noqa: E402
 from checkout_conformance.server import Delayed, bind_socket, create_app  # noqa: E402
 
 KEY = "sk_test_bench_concurrency_0123456789"
@@ -95,11 +95,15 @@ def served(app: Any) -> Iterator[str]:
 def run_suite(url: str, concurrency: int, scope: str, extra: list[str]) -> dict[str, Any]:
     paths = ["suites"] if scope == "default" else ["suites", "--ignore=suites/properties"]
     with tempfile.TemporaryDirectory() as tmp:
-        command = [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            f"--base-url={url}", "--target-profile=fixtures/profiles/reference.yaml",
-            f"--concurrency={concurrency}", f"--certificate={tmp}/c.json", *paths, *extra,
-        ]  # fmt: skip
+        command = suite_command(
+            Path(tmp) / "c.json",
+            "-q",
+            f"--base-url={url}",
+            "--target-profile=fixtures/profiles/reference.yaml",
+            f"--concurrency={concurrency}",
+            *paths,
+            *extra,
+        )
         started = time.perf_counter()
         result = subprocess.run(
             command,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import httpx
 from _servers import KEY, ROOT, peer_version, start
 
 sys.path.insert(0, str(ROOT / "src"))
+from checkout_conformance.selfcheck import suite_command, suite_environment
 
 OUT = ROOT / "bench" / "results" / "peers"
 PROFILE = ROOT / "fixtures" / "profiles" / "reference.yaml"
@@ -47,29 +47,19 @@ def run_peer(name: str, examples: int, seed: int) -> dict[str, Any]:
     directory = OUT / name
     directory.mkdir(parents=True, exist_ok=True)
     certificate = directory / "certificate.json"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
+    command = suite_command(
+        certificate,
         "-q",
         "--tb=no",
         "--no-header",
         f"--base-url={base_url}",
         f"--target-profile={PROFILE}",
-        f"--certificate={certificate}",
         f"--examples={examples}",
         f"--conformance-seed={seed}",
         f"--implementation-name={name}",
         f"--implementation-version={peer_version(name)}",
-    ]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTEST_", "CHECKOUT_CONFORMANCE_"))
-    }
-    env["DODO_PAYMENTS_API_KEY"] = KEY
+    )
+    env = suite_environment(KEY)
     clock = time.perf_counter()
     try:
         result = subprocess.run(

@@ -41,7 +41,7 @@ from checkout_conformance.engine._model import ExpectationGroups, Library, load_
 from checkout_conformance.engine._runner import run_case  # noqa: E402
 from checkout_conformance.engine._template import Context, render  # noqa: E402
 from checkout_conformance.profile import reference_profile  # noqa: E402
-from checkout_conformance.selfcheck import suite_environment  # noqa: E402
+from checkout_conformance.selfcheck import suite_command, suite_environment  # noqa: E402
 from checkout_conformance.server import EmbeddedServer  # noqa: E402
 from checkout_conformance.transport import Target, encode_body  # noqa: E402
 
@@ -51,16 +51,7 @@ def timed_pytest(*args: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                f"--certificate={tmp}/c.json",
-                *args,
-            ],
+            suite_command(Path(tmp) / "c.json", "-q", *args),
             cwd=ROOT,
             env=env,
             capture_output=True,

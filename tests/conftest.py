@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from checkout_conformance.certificate import schema_errors
 from checkout_conformance.redact import Secret
-from checkout_conformance.selfcheck import suite_environment
+from checkout_conformance.selfcheck import suite_command, suite_environment
 from checkout_conformance.server import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,14 +83,7 @@ def run_suite(
 ) -> SuiteRun:
     """Run the conformance suite in a child pytest, as a user would, and collect what it wrote."""
     certificate = tmp_path / "certificate.json"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        f"--certificate={certificate}",
-    ]
+    command = suite_command(certificate)
     if base_url is not None:
         command += [f"--base-url={base_url}", "--target-profile=fixtures/profiles/reference.yaml"]
     command += list(args)

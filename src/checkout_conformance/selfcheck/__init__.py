@@ -7,7 +7,7 @@ HTTP; `checkout-conformance selfcheck` runs the suite against all of them (the k
 """
 
 from ._rewrite import After, Answer, Before, Request, Rewrite
-from ._run import kill_matrix, markdown, run_all, suite_environment
+from ._run import kill_matrix, markdown, run_all, suite_command, suite_environment
 from .mutants import MUTANTS, Mutant
 from .variants import VARIANTS, PerSecondRateLimit, Variant
 
@@ -25,5 +25,6 @@ __all__ = [
     "kill_matrix",
     "markdown",
     "run_all",
+    "suite_command",
     "suite_environment",
 ]

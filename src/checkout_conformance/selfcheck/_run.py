@@ -62,6 +62,20 @@ def suite_environment(api_key: str | None) -> dict[str, str]:
     return env
 
 
+def suite_command(certificate: Path, *args: str) -> list[str]:
+    """The child `pytest` that runs the suite as a user does (this interpreter, no cache, its own
+    certificate): one command line for selfcheck, the benchmarks and the project's tests."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        f"--certificate={certificate}",
+        *args,
+    ]
+
+
 def _failed_tests(junit: Path) -> list[str]:
     if not junit.exists():
         return []
@@ -111,22 +125,17 @@ def _run_suite(
     stem += f"-{requirement}" if requirement else ""
     certificate_path = workdir / f"{stem}.json"
     junit = workdir / f"{stem}.xml"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
+    command = suite_command(
+        certificate_path,
         "-q",
         "--tb=no",
         "--no-header",
         f"--base-url={base_url}",
         f"--target-profile={_resources.REFERENCE_PROFILE_PATH}",
-        f"--certificate={certificate_path}",
         f"--junitxml={junit}",
         f"--examples={examples}",
         f"--conformance-seed={seed}",
-    ]
+    )
     if kind == "mutant":
         command.append("--fail-on-should")
     if cases_dir is not None:
