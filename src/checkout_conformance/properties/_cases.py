@@ -22,12 +22,12 @@ import json
 import os
 import sys
 import sysconfig
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, _resources
+from .._files import write_atomically
 
 if TYPE_CHECKING:  # for types only: the package loads `_generation` (schemathesis) lazily
     from ._generation import PropertySettings
@@ -148,14 +148,7 @@ class CaseCache:
             "key": self.key,
             "cases": [case.to_json() for case in cases],
         }
-        handle, temporary = tempfile.mkstemp(prefix=f".{self.key}.", dir=self.folder)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(document, stream, separators=(",", ":"))
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, json.dumps(document, separators=(",", ":")), mode=0o600)
 
 
 def without_authorization(headers: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

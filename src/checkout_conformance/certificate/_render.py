@@ -1,0 +1,224 @@
+"""Renderings of a certificate: the terminal summary, Markdown (a CI job summary) and a
+badge. Each reads the certificate and nothing else: no rendering recomputes the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+BADGE_COLOURS = {
+    "conformant": "brightgreen",
+    "conformant-with-warnings": "yellowgreen",
+    "incomplete": "lightgrey",
+    "non-conformant": "red",
+    "broken": "critical",
+}
+
+
+def badge(certificate: Mapping[str, Any]) -> dict[str, Any]:
+    """A shields.io endpoint badge: `checkouts conformance | 42/42 MUST`."""
+    must = certificate["summary"]["MUST"]
+    broken = certificate["verdict"] == "broken"
+    return {
+        "schemaVersion": 1,
+        "label": "checkouts conformance",
+        "message": "run broken" if broken else f"{must['passed']}/{must['total']} MUST",
+        "color": BADGE_COLOURS[certificate["verdict"]],
+    }
+
+
+def markdown(certificate: Mapping[str, Any]) -> str:
+    """A summary fit for a CI job summary page."""
+    implementation = certificate["implementation"]
+    name = implementation.get("name", implementation["host"])
+    if implementation.get("version"):
+        name += f" {implementation['version']}"
+    run = certificate["run"]
+    suite = certificate["suite"]
+    lines = [
+        f"# `POST /checkouts` conformance: **{certificate['verdict']}**",
+        "",
+        f"{certificate['verdict_rule'][0].upper()}{certificate['verdict_rule'][1:]}."
+        + (" This was a partial run (a selection of the suite)." if run["partial"] else "")
+        + (
+            f" {run['not_run']} collected tests never ran (the run stopped early)."
+            if run.get("not_run")
+            else ""
+        )
+        + f" Exit status {certificate['exit_status']}.",
+        "",
+        *(
+            [f"**The run broke: {_cell(certificate['broken'])}**", ""]
+            if certificate.get("broken")
+            else []
+        ),
+        f"- Implementation: **{name}** (host `{implementation['host']}`, profile"
+        f" `{implementation['profile']['name']}`, {implementation['profile']['kind']})",
+        f"- Suite: checkout-conformance {suite['version']}, contract from upstream OpenAPI"
+        f" {suite['upstream_openapi_version']}"
+        + (f", commit `{suite['git_commit'][:12]}`" if suite["git_commit"] else ""),
+        f"- Run: {run['started']} to {run['finished']}, {run['tests']} tests, seed {run['seed']}"
+        + (", `--fail-on-should`" if run["fail_on_should"] else ""),
+        f"- Requests: {run['requests']['total']} ({run['requests']['scenarios']} from scenarios,"
+        f" {run['requests']['generated']} generated cases,"
+        f" {run['requests']['retries_after_429']} of them retries after a 429)",
+        *(
+            f"- Combinations ({combo['scenario']}): {combo['fields']} optional fields,"
+            f" {combo['passed_rows']}/{combo['rows']} rows passed; pairwise coverage"
+            f" {combo['pairwise']:.0%}, three-way {combo['three_way']:.0%}"
+            for combo in run.get("combinations", [])
+        ),
+        *(
+            [
+                f"- Rate limits: {run['rate_limit_retries']} answers were 429 and waited out;"
+                f" the run settled at {run['pace']['settled_rps']:g} requests/s"
+            ]
+            if run["rate_limit_retries"] and run["pace"]["settled_rps"]
+            else []
+        ),
+        "",
+        "| level | passed | failed | not tested | total |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for level, row in certificate["summary"].items():
+        cells = [level, *(str(row[key]) for key in ("passed", "failed", "not_tested", "total"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    failed = [r for r in certificate["requirements"] if r["status"] == "failed"]
+    if failed:
+        lines += [
+            "",
+            "## Failed requirements",
+            "",
+            "| requirement | level | failing tests | smallest reproducer | first reason |",
+            "|---|---|---:|---|---|",
+        ]
+        for requirement in failed:
+            reason = _cell((requirement.get("reasons") or [""])[0])[:200]
+            first = (requirement.get("failing_tests") or [{}])[0]
+            reproducer = (
+                f"`{str(first['test']).rsplit('::', 1)[-1]}` ({first.get('location') or ''})"
+                if first
+                else ""
+            )
+            lines.append(
+                f"| **{requirement['id']}**: {_cell(requirement['title'])} | {requirement['level']}"
+                f" | {requirement['tests']['failed']} | {_cell(reproducer)} | {reason} |"
+            )
+    partly = [r for r in certificate["requirements"] if "coverage" in r]
+    if partly:
+        lines += [
+            "",
+            "## Coverage",
+            "",
+            "Tests left out only because the profile lacks an optional key do not stop a"
+            " requirement from passing on the tests that ran (the product spec's rule); the keys"
+            " below would cover them.",
+            "",
+            "| requirement | level | status | tests run | not covered | profile keys that would"
+            " cover the rest |",
+            "|---|---|---|---:|---:|---|",
+        ]
+        for requirement in partly:
+            covered = requirement["coverage"]
+            keys = ", ".join(f"`{key}`" for key in covered["profile_keys"])
+            lines.append(
+                f"| {requirement['id']} | {requirement['level']} | {requirement['status']}"
+                f" | {covered['tests_run']} | {covered['not_covered']} | {keys} |"
+            )
+    untested = [r for r in certificate["requirements"] if r["status"] == "not_tested"]
+    if untested:
+        lines += ["", "## Not tested", "", "| requirement | level | why |", "|---|---|---|"]
+        for requirement in untested:
+            reason = "; ".join(requirement.get("reasons") or [])[:200].replace("|", "\\|")
+            lines.append(f"| {requirement['id']} | {requirement['level']} | {reason} |")
+    if certificate["suite_errors"]:
+        lines += ["", "## Suite errors", ""] + [
+            f"- {error}" for error in certificate["suite_errors"]
+        ]
+    signed = "signed" if certificate.get("integrity", {}).get("signature") else "not signed"
+    lines += [
+        "",
+        "## Checking this certificate",
+        "",
+        f"`checkout-conformance certificate verify certificate.json` (this one is {signed};"
+        " add `--public-key PUBLIC.pem` to require the signer's key). It checks that the"
+        " content digest matches (a sha256 over its content: anyone can rewrite an unsigned"
+        " certificate and its digest; a signature shows who vouches for it), that the verdict"
+        " follows from the results, and that the contract, catalog and packaged scenarios are"
+        " the verifier's. It cannot prove which host was tested: the signer vouches for"
+        " that. Every test of every requirement is in the tests file"
+        f" (`{certificate.get('tests_file', {}).get('name', 'certificate-tests.json')}`).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def terminal_lines(certificate: Mapping[str, Any]) -> list[str]:
+    """The run's outcome for the terminal, rendered from the certificate: the verdict, the
+    counts per level, coverage, and each failed requirement with its smallest reproducer."""
+    run = certificate["run"]
+    partial = "  [partial run]" if run["partial"] else ""
+    lines = [f"verdict: {certificate['verdict']} ({certificate['verdict_rule']}){partial}"]
+    if certificate.get("broken"):
+        lines.append(f"  the run broke: {certificate['broken']}")
+    if run.get("not_run"):
+        lines.append(
+            f"  {run['not_run']} collected tests never ran (their requirements are not tested)"
+        )
+    for level in ("MUST", "SHOULD", "MAY"):
+        row = certificate["summary"][level]
+        lines.append(
+            f"  {level:<6} {row['passed']:>3}/{row['total']:<3} passed, {row['failed']} failed,"
+            f" {row['not_tested']} not tested"
+        )
+    sent = run["requests"]
+    lines.append(
+        f"  requests: {sent['total']} ({sent['scenarios']} scenarios, {sent['generated']}"
+        f" generated; {sent['retries_after_429']} retries after a 429)"
+    )
+    for combo in run["combinations"]:
+        lines.append(
+            f"  combinations: {combo['scenario']}: {combo['fields']} fields,"
+            f" {combo['passed_rows']}/{combo['rows']} rows passed; pairwise"
+            f" {combo['pairwise']:.0%}, three-way {combo['three_way']:.0%}"
+        )
+    partly = [r for r in certificate["requirements"] if "coverage" in r]
+    if partly:
+        keys = sorted({key for r in partly for key in r["coverage"]["profile_keys"]})
+        left_out = sum(r["coverage"]["not_covered"] for r in partly)
+        lines.append(
+            f"  coverage: {left_out} tests of {len(partly)} requirements not covered for want"
+            f" of profile keys: {', '.join(keys)}"
+        )
+    strict = run["fail_on_should"]
+    for requirement in certificate["requirements"]:
+        if requirement["status"] != "failed":
+            continue
+        blocks = requirement["level"] == "MUST" or (strict and requirement["level"] == "SHOULD")
+        failing = requirement.get("failing_tests") or [{}]
+        count = requirement["tests"]["failed"]
+        lines.append(
+            f"  {'FAILED ' if blocks else 'WARNING'} {requirement['id']} ({requirement['level']})"
+            f" failed in {count} test{'s' if count != 1 else ''}:"
+            f" {(requirement.get('reasons') or [''])[0]}"
+        )
+        first = failing[0]
+        lines.append(
+            f"          smallest reproducer: {_short(str(first.get('test', '')))}"
+            f" ({first.get('location') or ''})"
+        )
+        others = [_short(str(t["test"])) for t in failing[1:]]
+        if others:
+            more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+            lines.append(f"          also: {', '.join(others[:8])}{more}")
+    lines += [f"  SUITE ERROR {error}" for error in certificate["suite_errors"]]
+    lines.append(f"exit status: {certificate['exit_status']}")
+    return lines
+
+
+def _short(test: str) -> str:
+    """A test's name without its file: the scenario id and case, or the property test."""
+    return test.rsplit("::", 1)[-1]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
