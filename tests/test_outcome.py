@@ -403,12 +403,12 @@ def test_an_unexpected_exception_is_a_suite_error_with_file_and_line(tmp_path: P
     (tmp_path / "suites" / "conftest.py").write_text(
         textwrap.dedent(
             """\
-            from checkout_conformance.engine import _session
+            from checkout_conformance.engine import _case_runs
 
             def _explode(*args, **kwargs):
                 raise RuntimeError("a bug in the suite")
 
-            _session.run_case = _explode
+            _case_runs.run_case = _explode
             """
         )
     )

@@ -82,7 +82,7 @@ class ScenarioFile(pytest.File):
             yield BrokenScenarioFile.from_parent(self, name=name, error=wrong)
         clashing = set()
         for scenario in scenarios:
-            first = state.id_clash(scenario)
+            first = state.index.id_clash(scenario)
             if first is not None:
                 clashing.add(scenario.id)
                 clash = DataFileError(
@@ -169,12 +169,12 @@ class ScenarioItem(pytest.Item):
         self.stash[RECORD_KEY] = record
         _allure.label(self, library.catalog, state.settings.catalog_url)
         target = state.target()
-        state.before_item(self)
+        state.ahead.before_item(self)
         try:
-            problem = state.precondition_problem(self.scenario, self.case)
+            problem = state.runs.precondition_problem(self.scenario, self.case)
             if problem is not None:
                 raise PreconditionFailed(problem)
-            self.run = state.run_case(self.scenario, self.case)
+            self.run = state.runs.run_case(self.scenario, self.case)
         except MissingProfileValue as missing:  # an optional key: not covered (spec's rule)
             reason = f"not covered: the profile {target.profile.name!r} has no `{missing.key}`"
             if isinstance(missing, PreconditionLacksProfileKey):
@@ -190,7 +190,7 @@ class ScenarioItem(pytest.Item):
             mark_suite_error(record, message)
             raise ScenarioError(message) from None
         finally:
-            record["requests"], record["rate_limited"] = state.claim_requests(
+            record["requests"], record["rate_limited"] = state.runs.claim_requests(
                 self.scenario, self.case
             )
         run = self.run

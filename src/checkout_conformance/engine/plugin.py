@@ -275,7 +275,7 @@ class SessionReporter:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """The order items run in (what `--concurrency` sends ahead through), and the
         conformance tests collected, each with the requirements it checks."""
-        self.state.set_plan(list(session.items))
+        self.state.ahead.set_plan(list(session.items))
         for item in session.items:
             if isinstance(item, ScenarioItem):
                 self.state.planned[item.nodeid] = item.scenario.all_requirements()
@@ -297,7 +297,9 @@ class SessionReporter:
                 if any(path.is_relative_to(suite) for suite in suites):
                     self.state.planned[nodeid] = list(properties.JUDGED)
                 continue
-            requirements = self.state.requirements_of(nodeid)
+            requirements = self.state.index.requirements_of(
+                nodeid, Path(self.state.config.rootpath)
+            )
             if requirements is not None:
                 self.state.planned[nodeid] = requirements
 
@@ -355,7 +357,7 @@ class SessionReporter:
 
     def _run_test(self, item: pytest.Item) -> Generator[None, Any, Any]:
         if not isinstance(item, ScenarioItem):  # never overlapped with cases sent ahead
-            self.state.drain()
+            self.state.ahead.drain()
         run = getattr(item, "funcargs", {}).get("conformance_properties")
         if not isinstance(run, properties.PropertyRun):
             return (yield)
