@@ -131,15 +131,23 @@ def schema_closure(doc: dict[str, Any], root: Any) -> dict[str, Any]:
     return {name: schemas[name] for name in schemas if name in seen}
 
 
-def extract_operation(doc: dict[str, Any]) -> dict[str, Any]:
-    """The standalone document for `POST /checkouts` alone, before any correction."""
+def find_operation(doc: Any) -> dict[str, Any]:
+    """`POST /checkouts` in an OpenAPI document: the one lookup of the operation (the build,
+    drift, the contract); a document without it is a ContractBuildError saying so."""
     try:
         operation = doc["paths"][OPERATION_PATH][OPERATION_METHOD]
     except (KeyError, TypeError):
+        operation = None
+    if not isinstance(operation, dict):
         raise ContractBuildError(
             f"the document has no `{OPERATION_METHOD.upper()} {OPERATION_PATH}` operation"
-        ) from None
-    operation = copy.deepcopy(operation)
+        )
+    return operation
+
+
+def extract_operation(doc: dict[str, Any]) -> dict[str, Any]:
+    """The standalone document for `POST /checkouts` alone, before any correction."""
+    operation = copy.deepcopy(find_operation(doc))
     security_schemes = {
         name: copy.deepcopy(scheme)
         for name, scheme in doc.get("components", {}).get("securitySchemes", {}).items()

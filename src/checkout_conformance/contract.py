@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema_rs
 
 from . import _resources
+from ._contract_build import find_operation
 from ._yamlfile import safe_load
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -84,7 +85,7 @@ class Contract:
 
     @property
     def operation(self) -> dict[str, Any]:
-        return dict(self.document["paths"]["/checkouts"]["post"])
+        return dict(find_operation(self.document))
 
     # -- schemas -----------------------------------------------------------------------------
     @property

@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ._contract_build import (
-    OPERATION_METHOD,
-    OPERATION_PATH,
-    ContractBuildError,
     UpstreamRecord,
+    find_operation,
     load_openapi,
 )
 
@@ -109,12 +107,7 @@ class _Flattener:
 
 def flatten(document: dict[str, Any]) -> dict[str, FieldShape]:
     """One entry per request/response field of `POST /checkouts`, plus one per declared status."""
-    try:
-        operation = document["paths"][OPERATION_PATH][OPERATION_METHOD]
-    except (KeyError, TypeError):
-        raise ContractBuildError(
-            f"the document has no `{OPERATION_METHOD.upper()} {OPERATION_PATH}` operation"
-        ) from None
+    operation = find_operation(document)
     flattener = _Flattener(document)
     body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
     flattener.walk("request", body.get("schema", {}), True, frozenset())

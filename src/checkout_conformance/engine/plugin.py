@@ -369,7 +369,7 @@ class SessionReporter:
             list(properties.JUDGED),
             self.state.seed,
         )
-        if self.state.concurrency > 1 and not run.will_replay:
+        if run.mode(self.state.concurrency) == "pipelined":
             run.start_pipeline(self.state.concurrency)  # requests overlap, judged after
             try:
                 result = yield
@@ -388,7 +388,10 @@ class SessionReporter:
         """--cases-cache: a property test whose cases were kept sends them again instead of
         generating them; if every verdict holds, that is the test (True: nothing else runs)."""
         run = pyfuncitem.funcargs.get("conformance_properties")
-        if not isinstance(run, properties.PropertyRun) or not run.will_replay:
+        if (
+            not isinstance(run, properties.PropertyRun)
+            or run.mode(self.state.concurrency) != "replay"
+        ):
             return None
         if run.replay(self.state.concurrency):
             record = pyfuncitem.stash.get(RECORD_KEY, None)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -252,6 +252,14 @@ class PropertyRun:
     @property
     def will_replay(self) -> bool:
         return self._replay is not None
+
+    def mode(self, concurrency: int) -> Literal["replay", "pipelined", "serial"]:
+        """How the test runs, decided here alone: `replay` (--cases-cache kept its cases: send
+        them again, no generation), `pipelined` (requests handed to `concurrency` threads as
+        Hypothesis asks, judged once answered), or `serial` (one request at a time)."""
+        if self.will_replay:
+            return "replay"
+        return "pipelined" if concurrency > 1 else "serial"
 
     def replay(self, concurrency: int) -> bool:
         """Send the kept cases again (N at a time, in order, paced) and judge every answer.
