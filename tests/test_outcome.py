@@ -361,26 +361,41 @@ def test_two_scenarios_with_one_id_are_one_suite_error_naming_both(tmp_path: Pat
     assert "1 passed" in run.output
 
 
+HEADER = "scenarios:\n  - id: x\n    title: t\n"
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("text", "message"),
     [
-        ("${api_key|base46}", "unknown filter |base46; did you mean 'base64'?"),
-        ("${profile.custmer_id}", "unknown profile key ${profile.custmer_id}; did you mean"),
+        (
+            "    requirements: [AUTH-002]\n"
+            "    request: {body: minimal, headers: {Authorization: 'Token ${api_key|base46}'}}\n",
+            ":5: unknown filter |base46; did you mean 'base64'?",
+        ),
+        (
+            "    requirements: [AUTH-002]\n"
+            "    request: {body: minimal, headers: {Authorization: '${profile.custmer_id}'}}\n",
+            ":5: unknown profile key ${profile.custmer_id}; did you mean 'customer_id'?",
+        ),
+        (
+            "    requirements: [ACX-001]\n    request: {body: minimal}\n",
+            ":4: unknown requirement 'ACX-001'; did you mean 'ACC-001'?",
+        ),
+        (
+            "    requirements: [ACC-001]\n    request: {body: minimall}\n",
+            ":5: unknown body 'minimall'; did you mean 'minimal'?",
+        ),
     ],
 )
-def test_a_misspelled_name_is_refused_at_load_with_file_and_line(
-    tmp_path: Path, value: str, message: str
+def test_a_misspelled_name_is_refused_at_load_with_file_line_and_a_suggestion(
+    tmp_path: Path, text: str, message: str
 ) -> None:
-    text = (
-        "scenarios:\n  - id: x\n    title: t\n    requirements: [AUTH-002]\n"
-        f"    request: {{body: minimal, headers: {{Authorization: 'Token {value}'}}}}\n"
-        "    expect: [{status: 401}]\n"
-    )
-    args = custom_suite(tmp_path, {"bad.yaml": text})
+    scenario = HEADER + text + "    expect: [{status: 401}]\n"
+    args = custom_suite(tmp_path, {"bad.yaml": scenario})
     run = run_suite(tmp_path, *args, "-q")
     assert run.exit_code == 3, run.output
-    assert f"bad.yaml:5: {message}" in run.output
+    assert f"bad.yaml{message}" in run.output
     assert "Traceback" not in run.output and "KeyError" not in run.output
 
 

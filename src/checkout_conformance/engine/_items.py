@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 
 from .._yamlfile import DataFileError, display_path
-from ..catalog import Catalog
+from ..catalog import Catalog, worst_level
 from ..records import (
     Record,
     mark_suite_error,
     new_record,
     not_covered,
     not_tested,
-    settle,
     suite_error,
 )
 from ..transport import evidence
@@ -217,13 +216,14 @@ class ScenarioItem(pytest.Item):
                     },
                 }
             )
-        settle(record, library.catalog, state.settings.fail_on_should)
-        text = self.failure_text(run, mismatches, record["worst_level"])
+        # The record is settled once, by the plugin (makereport); the header needs the level.
+        worst = worst_level({library.catalog[m.requirement].level for m in mismatches})
+        text = self.failure_text(run, mismatches, worst)
         failures_dir = state.settings.failures_dir
         folder = evidence.write(failures_dir, self.nodeid, last, target.redactor, text)
         failed = frozenset(m.requirement for m in mismatches)
         if failed in state.shown_in_full:
-            text = self.failure_text(run, mismatches, record["worst_level"], brief=True)
+            text = self.failure_text(run, mismatches, worst, brief=True)
         state.shown_in_full.add(failed)
         text += f"\nfull exchange and curl.sh: {display_path(folder)}"
         if run.steps[-1].exchange.status is None:
@@ -232,7 +232,7 @@ class ScenarioItem(pytest.Item):
 
     # -- reporting ---------------------------------------------------------------------------
     def failure_text(
-        self, run: CaseRun, mismatches: list[Mismatch], worst_level: str, brief: bool = False
+        self, run: CaseRun, mismatches: list[Mismatch], worst: str, brief: bool = False
     ) -> str:
         """The header, the title, what differed; then the exchange, unless `brief` (a failure
         of the same requirements was shown whole already: then the curl line alone)."""
@@ -242,7 +242,7 @@ class ScenarioItem(pytest.Item):
         failed = ", ".join(dict.fromkeys(m.requirement for m in mismatches))
         first = catalog[self.scenario.requirements[0]]
         lines = [
-            f"[{worst_level}] {failed} · {self.name} · {self.scenario.location}",
+            f"[{worst}] {failed} · {self.name} · {self.scenario.location}",
             f"{self.scenario.title} ({first.id}: {first.text})",
             "",
         ]

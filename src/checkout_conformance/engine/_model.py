@@ -150,7 +150,9 @@ class _Parser:
         if value not in self.library.catalog:
             raise self.fail(
                 line,
-                f"unknown requirement {value!r} (IDs are listed in contracts/requirements.yaml)",
+                f"unknown requirement {value!r}"
+                f"{_did_you_mean(value, (r.id for r in self.library.catalog))}"
+                " (IDs are listed in contracts/requirements.yaml)",
             )
         return value
 
@@ -175,6 +177,7 @@ class _Parser:
                     raise self.fail(
                         item.line_of("use"),
                         f"unknown expectation group {name!r}"
+                        f"{_did_you_mean(str(name), self.library.groups.groups)}"
                         " (groups are in fixtures/expectations.yaml)",
                     )
                 if name in via:
@@ -252,12 +255,16 @@ class _Parser:
         body = raw.get("body")
         if isinstance(body, str) and body not in self.library.bodies:
             raise self.fail(
-                raw.line_of("body"), f"unknown body {body!r} (bodies are in fixtures/bodies.yaml)"
+                raw.line_of("body"),
+                f"unknown body {body!r}{_did_you_mean(body, self.library.bodies.specs)}"
+                " (bodies are in fixtures/bodies.yaml)",
             )
         if isinstance(body, Mapping) and "from" in body and body["from"] not in self.library.bodies:
             raise self.fail(
                 body.line_of("from") if isinstance(body, YamlMap) else raw.line,
-                f"unknown body {body['from']!r} (bodies are in fixtures/bodies.yaml)",
+                f"unknown body {body['from']!r}"
+                f"{_did_you_mean(str(body['from']), self.library.bodies.specs)}"
+                " (bodies are in fixtures/bodies.yaml)",
             )
         return RequestSpec(
             method=raw.get("method", "POST"),
@@ -294,7 +301,11 @@ class _Parser:
             if source in spec and not contract.has_schema(spec[source]):
                 raise self.fail(line, f"expand {name}: the contract has no schema {spec[source]!r}")
         if "body_fields" in spec and spec["body_fields"] not in self.library.bodies:
-            raise self.fail(line, f"expand {name}: unknown body {spec['body_fields']!r}")
+            raise self.fail(
+                line,
+                f"expand {name}: unknown body {spec['body_fields']!r}"
+                f"{_did_you_mean(str(spec['body_fields']), self.library.bodies.specs)}",
+            )
 
     def scenario(self, raw: YamlMap, seen_ids: dict[str, int]) -> Scenario:
         scenario_id = raw["id"]
