@@ -496,6 +496,20 @@ def test_a_certificate_names_files_and_command_portably(tmp_path: Path) -> None:
     assert not any(name.startswith("/") for name in names)
 
 
+def test_verify_says_what_an_unsigned_digest_proves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from checkout_conformance.cli import main
+
+    document = build([], False, True, None)
+    path = tmp_path / "certificate.json"
+    certificate.write(document, certificate.tests_index([], CATALOG), path)
+    assert main(["certificate", "verify", str(path)]) == 0
+    said = capsys.readouterr().out
+    assert "content digest matches; not signed: anyone can rewrite an unsigned certificate" in said
+    assert "unchanged since written" not in said
+
+
 def test_verify_exits_2_on_what_is_not_a_certificate(tmp_path: Path) -> None:
     from checkout_conformance.cli import main
 

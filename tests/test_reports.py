@@ -416,6 +416,10 @@ def test_the_html_report_shows_the_verdict_a_failed_test_and_the_categories(
             api_key=TEST_KEY,
         )
     assert run.exit_code == 1, run.output[-2000:]
+    results = [json.loads(p.read_text()) for p in (tmp_path / "allure").glob("*-result.json")]
+    # The property test's MUST failure is a failure of its requirement, never "broken".
+    assert [r["status"] for r in results if r["status"] not in ("passed", "failed")] == []
+    assert "ExceptionGroup" not in json.dumps(results)
     cases = list(ET.parse(tmp_path / "junit.xml").iter("testcase"))
     failed = [c for c in cases if c.find("failure") is not None]
     warned = [c for c in cases if _property(c, "conformance_outcome") == "warned"]
@@ -535,6 +539,13 @@ def test_the_html_report_of_warnings_is_not_red_and_of_a_broken_run_says_broken(
         )
     assert run.exit_code == 0, run.output[-2000:]
     assert run.certificate["verdict"] == "incomplete"  # a selection of the suite
+    # Each test is grouped under what it warned on (AUTH-006), not under what it passed.
+    for path in (warnings / "allure").glob("*-result.json"):
+        result = json.loads(path.read_text())
+        labels = {label["value"] for label in result["labels"] if label["name"] == "requirement"}
+        assert result["status"] in ("passed", "skipped"), result["name"]
+        if "[SHOULD] AUTH-006" in result.get("statusDetails", {}).get("message", ""):
+            assert labels == {"AUTH-006"}, (result["name"], labels)
     warned = next(r for r in run.certificate["requirements"] if r["id"] == "AUTH-006")
     assert warned["status"] == "failed"
     _build_report(warnings / "allure", warnings / "report")
