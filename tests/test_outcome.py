@@ -25,7 +25,7 @@ from checkout_conformance.records import Record, new_record, not_covered, settle
 from checkout_conformance.results import exit_status
 
 from .conftest import ROOT, TEST_KEY, run_suite, start_server
-from .test_engine_runs import PLUGIN_ARGS, custom_suite
+from .test_engine_runs import GOOD_FILE, PLUGIN_ARGS, custom_suite
 
 CATALOG = load_catalog()
 REQUIREMENTS = [requirement.id for requirement in CATALOG]
@@ -327,15 +327,7 @@ def test_a_correct_server_with_a_partial_profile_passes_on_the_tests_that_ran(
     assert covered and all(r["status"] == "passed" for r in covered)
 
 
-SAME_ID = """\
-    scenarios:
-      - id: same-id
-        title: minimal works
-        requirements: [ACC-001]
-        request: {body: minimal}
-        expect:
-          - status: 200
-"""
+SAME_ID = GOOD_FILE.replace("good-minimal", "same-id")
 
 
 @pytest.mark.e2e
@@ -441,24 +433,28 @@ def test_x_stops_on_a_must_failure_only_and_never_certifies_what_did_not_run(
 ) -> None:
     """-x: a SHOULD warning is a pass with a warning (the run goes on); a MUST failure stops it,
     and the tests that never ran make their requirements not tested and the run partial."""
-    server, running = start_server("--variant", "403-for-401")
-    try:
-        run = run_suite(
-            tmp_path, "-x", "-q", "-p", "no:randomly", base_url=running.base_url, api_key=TEST_KEY
-        )
-    finally:
-        server.stop()
+
+    def run_x_against(*server_args: str) -> Any:
+        server, running = start_server(*server_args)
+        try:
+            return run_suite(
+                tmp_path,
+                "-x",
+                "-q",
+                "-p",
+                "no:randomly",
+                base_url=running.base_url,
+                api_key=TEST_KEY,
+            )
+        finally:
+            server.stop()
+
+    run = run_x_against("--variant", "403-for-401")
     assert run.exit_code == 0, run.output
     assert run.certificate["verdict"] == "conformant-with-warnings"
     assert run.certificate["run"]["not_run"] == 0 and "warned" in run.output
 
-    server, running = start_server("--mutant", "curl-url-with-payment-method")
-    try:
-        run = run_suite(
-            tmp_path, "-x", "-q", "-p", "no:randomly", base_url=running.base_url, api_key=TEST_KEY
-        )
-    finally:
-        server.stop()
+    run = run_x_against("--mutant", "curl-url-with-payment-method")
     assert run.exit_code == 1, run.output
     document = run.certificate
     assert document["verdict"] == "non-conformant"
@@ -522,32 +518,11 @@ def test_verify_exits_2_on_what_is_not_a_certificate(tmp_path: Path) -> None:
 def test_a_certificate_made_outside_the_checkout_verifies_in_it(tmp_path: Path) -> None:
     """`checkout-conformance run` from another folder: files named `packaged:...`, no absolute
     path or full URL in the command, and the checkout's verify accepts it."""
-    import subprocess
-    import sys
-
-    from checkout_conformance.selfcheck import suite_environment
+    from .test_engine_runs import _run_command
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "checkout_conformance",
-            "run",
-            "-q",
-            "-k",
-            "acc-minimal-request",
-            "-p",
-            "no:cacheprovider",
-        ],
-        cwd=elsewhere,
-        env=suite_environment(TEST_KEY),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _run_command(elsewhere, "-q", "-k", "acc-minimal-request", "-p", "no:cacheprovider")
     assert result.returncode == 0, result.stdout + result.stderr
     path = elsewhere / "reports" / "certificate.json"
     document = json.loads(path.read_text())

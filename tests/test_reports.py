@@ -326,6 +326,16 @@ def _leak_and_forbid(answer: Answer) -> None:
         answer.status = 403
 
 
+needs_chromium_and_allure = pytest.mark.skipif(
+    shutil.which("chromium") is None
+    or (
+        not (ROOT / "tools" / "allure" / "node_modules" / ".bin" / "allure").exists()
+        and shutil.which("npm") is None
+    ),
+    reason="the HTML report checks need Debian chromium and Allure 3 (npm)",
+)
+
+
 @dataclass
 class Page:
     """A view of the HTML report as headless Chromium renders it: its text and a screenshot."""
@@ -391,13 +401,19 @@ def _render(report: Path, view: str, tmp_path: Path, name: str) -> Page:
     return Page(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", visible)), screenshot)
 
 
+def _build_report(results: Path, report: Path) -> None:
+    built = subprocess.run(
+        [str(ROOT / "scripts" / "allure-report"), str(results), str(report)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+
+
 @pytest.mark.e2e
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
-@pytest.mark.skipif(
-    not (ROOT / "tools" / "allure" / "node_modules" / ".bin" / "allure").exists()
-    and shutil.which("npm") is None,
-    reason="Allure 3 needs npm to install",
-)
+@needs_chromium_and_allure
 @pytest.mark.heavy(40)
 def test_the_html_report_shows_the_verdict_a_failed_test_and_the_categories(
     tmp_path: Path,
@@ -425,14 +441,7 @@ def test_the_html_report_shows_the_verdict_a_failed_test_and_the_categories(
     warned = [c for c in cases if _property(c, "conformance_outcome") == "warned"]
     assert failed and warned
     report = tmp_path / "report"
-    built = subprocess.run(
-        [str(ROOT / "scripts" / "allure-report"), str(tmp_path / "allure"), str(report)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert built.returncode == 0, built.stderr
+    _build_report(tmp_path / "allure", report)
     pages = sorted(path.name for path in report.glob("*.html"))
     assert pages == ["index.html", "requirements.html"]
     html = (report / "index.html").read_text()
@@ -498,24 +507,8 @@ def test_catalog_levels_in_the_certificate_come_from_the_catalog(smoke_run: Suit
         assert requirement["title"] == catalog[requirement["id"]].title
 
 
-def _build_report(results: Path, report: Path) -> None:
-    built = subprocess.run(
-        [str(ROOT / "scripts" / "allure-report"), str(results), str(report)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert built.returncode == 0, built.stderr
-
-
 @pytest.mark.e2e
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
-@pytest.mark.skipif(
-    not (ROOT / "tools" / "allure" / "node_modules" / ".bin" / "allure").exists()
-    and shutil.which("npm") is None,
-    reason="Allure 3 needs npm to install",
-)
+@needs_chromium_and_allure
 @pytest.mark.heavy(40)
 def test_the_html_report_of_warnings_is_not_red_and_of_a_broken_run_says_broken(
     tmp_path: Path,
@@ -527,16 +520,19 @@ def test_the_html_report_of_warnings_is_not_red_and_of_a_broken_run_says_broken(
         if answer.status == 401:
             answer.status = 403
 
+    def run_auth(folder: Path, api_key: str) -> SuiteRun:
+        with serve_in_thread(rewrite_of_reference(forbid)) as url:
+            return run_suite(
+                folder,
+                "suites/auth",
+                f"--certificate={folder / 'certificate.json'}",
+                f"--alluredir={folder / 'allure'}",
+                base_url=url,
+                api_key=api_key,
+            )
+
     warnings = tmp_path / "warnings"
-    with serve_in_thread(rewrite_of_reference(forbid)) as url:
-        run = run_suite(
-            warnings,
-            "suites/auth",
-            f"--certificate={warnings / 'certificate.json'}",
-            f"--alluredir={warnings / 'allure'}",
-            base_url=url,
-            api_key=TEST_KEY,
-        )
+    run = run_auth(warnings, TEST_KEY)
     assert run.exit_code == 0, run.output[-2000:]
     assert run.certificate["verdict"] == "incomplete"  # a selection of the suite
     # Each test is grouped under what it warned on (AUTH-006), not under what it passed.
@@ -560,15 +556,7 @@ def test_the_html_report_of_warnings_is_not_red_and_of_a_broken_run_says_broken(
     assert categories.reddish_share() < 0.0002
 
     broken = tmp_path / "broken"
-    with serve_in_thread(rewrite_of_reference(forbid)) as url:
-        run = run_suite(
-            broken,
-            "suites/auth",
-            f"--certificate={broken / 'certificate.json'}",
-            f"--alluredir={broken / 'allure'}",
-            base_url=url,
-            api_key="sk_test_a_key_this_server_never_issued_0000",
-        )
+    run = run_auth(broken, "sk_test_a_key_this_server_never_issued_0000")
     assert run.exit_code == 3, run.output[-2000:]
     _build_report(broken / "allure", broken / "report")
     overview = _render(broken / "report", "", tmp_path, "broken-overview")
