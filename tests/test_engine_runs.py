@@ -124,6 +124,17 @@ def test_missing_key_for_a_remote_target_is_a_usage_error(tmp_path: Path) -> Non
 
 
 @pytest.mark.e2e
+def test_a_base_url_with_credentials_is_refused_without_echoing_them(tmp_path: Path) -> None:
+    run = run_suite(
+        tmp_path, "-q", base_url="http://ada:hunter2secret@127.0.0.1:9", api_key=TEST_KEY
+    )
+    assert run.exit_code == 4, run.output
+    assert "--base-url carries credentials" in run.output
+    assert "DODO_PAYMENTS_API_KEY" in run.output
+    assert "hunter2secret" not in run.output and "Traceback" not in run.output
+
+
+@pytest.mark.e2e
 def test_a_bad_profile_names_file_and_line(tmp_path: Path) -> None:
     profile = tmp_path / "profile.yaml"
     profile.write_text("name: x\nkind: mock\ndata:\n  one_time_product_id: 42\n")

@@ -11,7 +11,7 @@ import httpx
 from checkout_conformance.contract import load_contract
 from checkout_conformance.properties import judge
 from checkout_conformance.transport import Exchange, PreparedRequest
-from checkout_conformance.transport._target import RECOVER_AFTER, Pacer, allowed_rate, retry_delay
+from checkout_conformance.transport._target import allowed_rate, retry_delay
 
 CONTRACT = load_contract()
 REQUEST = PreparedRequest("POST", "http://127.0.0.1:1/checkouts", [], b"{}")
@@ -41,50 +41,6 @@ def test_retry_delays_read_seconds_epoch_timestamps_and_http_dates() -> None:
     date = email.utils.formatdate(soon, usegmt=True)
     assert 3 < retry_delay(answer(429, headers={"retry-after": date}), 0) <= 5.5
     assert retry_delay(answer(429), 2) == 2.0  # no header: exponential backoff
-
-
-def test_the_pace_only_goes_down_and_keeps_a_margin() -> None:
-    pacer = Pacer(rate=None)
-    pacer.slow_to(100)
-    assert pacer.rate == 95
-    pacer.slow_to(1000)
-    assert pacer.rate == 95
-    pacer.slow_to(10)
-    assert pacer.rate == 9.5
-
-
-def test_without_figures_the_pace_halves_what_was_observed() -> None:
-    pacer = Pacer(rate=None)
-    for _ in range(10):
-        pacer.wait()
-        time.sleep(0.01)
-    observed = pacer.observed_rate()
-    assert observed is not None and 50 < observed < 110
-    pacer.slow_to(None)
-    assert pacer.rate is not None and abs(pacer.rate - observed / 2) < 1
-
-
-def test_a_guessed_pace_doubles_back_after_answers_without_a_429() -> None:
-    """A 429 now and then must not slow a long run to a crawl; a server's figures stand."""
-    guessed = Pacer(rate=40)
-    guessed.slow_to(None)
-    assert guessed.rate is not None and guessed.rate <= 20
-    for _ in range(RECOVER_AFTER - 1):
-        guessed.answered()
-    assert guessed.rate <= 20
-    for _ in range(RECOVER_AFTER * 3):
-        guessed.answered()
-    assert guessed.rate == 40  # back at --max-rps, never above it
-    unpaced = Pacer(rate=None)
-    unpaced.slow_to(None)  # nothing observed yet: half of 10
-    for _ in range(RECOVER_AFTER * 20):
-        unpaced.answered()
-    assert unpaced.rate is None
-    told = Pacer(rate=None)
-    told.slow_to(50)
-    for _ in range(RECOVER_AFTER * 3):
-        told.answered()
-    assert told.rate == 47.5  # 95% of what the server said, kept
 
 
 # -- the property checks, as the catalog words them ---------------------------------------------

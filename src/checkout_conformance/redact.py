@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -142,18 +142,32 @@ class Redactor:
         return value
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that rewrites records so that no handler ever sees the key."""
+class RedactingLogRecords:
+    """Every log record, from every logger (child loggers included: a filter on `httpcore`
+    never sees the records of `httpcore.http11`), is made with the key redacted, so that no
+    handler, pytest's included, ever sees it. Installed as the log record factory for a
+    session (`install`) and removed at its end (`uninstall`), leaving the factory it found."""
 
     def __init__(self, redactor: Redactor) -> None:
-        super().__init__()
         self.redactor = redactor
+        self._previous: Callable[..., logging.LogRecord] | None = None
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.redactor:
-            record.msg = self.redactor.text(record.getMessage())
-            record.args = None
-        return True
+    def install(self) -> None:
+        previous = self._previous = logging.getLogRecordFactory()
+
+        def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            if self.redactor:
+                record.msg = self.redactor.text(record.getMessage())
+                record.args = None
+            return record
+
+        logging.setLogRecordFactory(make)
+
+    def uninstall(self) -> None:
+        if self._previous is not None:
+            logging.setLogRecordFactory(self._previous)
+            self._previous = None
 
 
 def scan(paths: Iterable[Path], secret: str) -> list[tuple[Path, int, str]]:

@@ -21,7 +21,7 @@ from ..catalog import load_catalog
 from ..contract import load_contract
 from ..profile import Profile
 from ..records import Record
-from ..redact import API_KEY_ENV, Redactor, Secret
+from ..redact import API_KEY_ENV, RedactingLogRecords, Redactor, Secret
 from ..results import EXIT_BROKEN
 from ..server import EmbeddedServer, ServerDidNotStart
 from ..transport import KeyRefused, Target, TargetGone, TargetUnreachable
@@ -65,6 +65,7 @@ class SessionState:
     _server: EmbeddedServer | None = None
     summary: dict[str, Any] | None = None
     seed: int = 0
+    log_records: RedactingLogRecords | None = None  # the key redacted from every log record
     # Requirements whose failure was already shown with its whole exchange in this process:
     # later failures of the same requirements show only what they add.
     shown_in_full: set[frozenset[str]] = field(default_factory=set)

@@ -307,6 +307,14 @@ def load_settings(config: pytest.Config) -> Settings:
     base_url = config.getoption("base_url", default=None) or None
     if base_url is not None:
         parts = urlsplit(base_url)
+        if parts.username is not None or parts.password is not None:
+            # Not echoed: the URL holds a secret. httpx would also send it as Basic auth in
+            # place of the bearer key, and the key would be reported as refused.
+            raise pytest.UsageError(
+                "--base-url carries credentials (user:password@host); remove them: the API key"
+                f" goes in the environment, {API_KEY_ENV}=..., and is sent as"
+                " Authorization: Bearer"
+            )
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise pytest.UsageError(
                 f"--base-url {base_url!r} is not an http(s) URL; give the API root, e.g."

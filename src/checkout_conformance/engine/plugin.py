@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import os
 import random
 import shlex
@@ -26,7 +25,7 @@ from .._yamlfile import DataFileError
 from ..catalog import load_catalog
 from ..contract import load_contract
 from ..records import Record, mark_suite_error, new_record, not_tested, settle
-from ..redact import API_KEY_ENV, RedactingFilter, Redactor
+from ..redact import API_KEY_ENV, RedactingLogRecords, Redactor
 from ..transport import Target, TargetGone, evidence
 from . import _allure, _junit
 from ._bodies import BodyLibrary
@@ -43,7 +42,6 @@ from ._settings import Settings, add_options, load_settings
 from ._template import Context, MissingProfileValue, TemplateError, render
 
 SEED_KEY = "checkout_conformance_seed"
-REDACTED_LOGGERS = ("httpx", "httpcore", "urllib3", "schemathesis", "hypothesis")
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -131,10 +129,9 @@ def pytest_configure(config: pytest.Config) -> None:
     redactor = Redactor()
     if os.environ.get(API_KEY_ENV):
         redactor.add(os.environ[API_KEY_ENV])
-    log_filter = RedactingFilter(redactor)
-    for name in REDACTED_LOGGERS:
-        logging.getLogger(name).addFilter(log_filter)
     state = SessionState(config=config, settings=settings, redactor=redactor)
+    state.log_records = RedactingLogRecords(redactor)
+    state.log_records.install()  # removed in pytest_unconfigure
     state.seed = _seed_for(config, settings)
     state.conformance_run = runs_the_suite(config, settings)
     config.stash[STATE_KEY] = state
@@ -588,6 +585,8 @@ class SessionReporter:
         if junit and not is_worker(config) and document is not None and Path(junit).is_file():
             _junit.rewrite(Path(junit), state.records, document)
         state.close()
+        if state.log_records is not None:
+            state.log_records.uninstall()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:

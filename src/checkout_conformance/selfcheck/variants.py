@@ -7,6 +7,7 @@ each one reading of `requirements.md` that a correct implementation may take.
 
 from __future__ import annotations
 
+import email.utils
 import math
 import re
 import threading
@@ -71,10 +72,12 @@ class _Slow:
 
 class PerSecondRateLimit:
     """A fixed one-second window over every request, whatever its auth, as API gateways do:
-    past the limit, 429 with Retry-After and X-RateLimit-Limit/Remaining/Reset."""
+    past the limit, 429 with Retry-After and X-RateLimit-Limit/Remaining/Reset, or (`ietf`)
+    with the IETF `RateLimit-Policy` and `RateLimit` fields alone."""
 
-    def __init__(self, per_second: int = 200) -> None:
+    def __init__(self, per_second: int = 200, ietf: bool = False) -> None:
         self.per_second = per_second
+        self.ietf = ietf
         self.window_start = 0.0
         self.count = 0
         self.lock = threading.Lock()
@@ -89,12 +92,19 @@ class PerSecondRateLimit:
             reset = max(1, math.ceil(self.window_start + 1.0 - now))
         if self.count <= self.per_second:
             return None
-        headers = [
-            (b"retry-after", str(reset).encode()),
-            (b"x-ratelimit-limit", str(self.per_second).encode()),
-            (b"x-ratelimit-remaining", str(remaining).encode()),
-            (b"x-ratelimit-reset", str(reset).encode()),
-        ]
+        headers = (
+            [
+                (b"ratelimit-policy", f'"default";q={self.per_second};w=1'.encode()),
+                (b"ratelimit", f'"default";r={remaining};t={reset}'.encode()),
+            ]
+            if self.ietf
+            else [
+                (b"retry-after", str(reset).encode()),
+                (b"x-ratelimit-limit", str(self.per_second).encode()),
+                (b"x-ratelimit-remaining", str(remaining).encode()),
+                (b"x-ratelimit-reset", str(reset).encode()),
+            ]
+        )
         body = {"code": "TOO_MANY_REQUESTS", "message": "Rate limit exceeded"}
         return json_answer(request, 429, body, headers)
 
@@ -184,6 +194,50 @@ class _OccasionalRateLimit:
             answer.set_header(b"retry-after", b"1")
 
 
+class RateLimitAtAnyPace:
+    """Every Nth request, whatever the pace, answered 429 (a gateway that counts requests, a
+    shared sandbox): with `Retry-After` in seconds, or as an HTTP date (`http_date`)."""
+
+    def __init__(self, every: int, retry_after: float, http_date: bool = False) -> None:
+        self.every = every
+        self.retry_after = retry_after
+        self.http_date = http_date
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, request: Request, config: ServerConfig) -> Answer | None:
+        with self.lock:
+            self.count += 1
+            if self.count % self.every:
+                return None
+        after = (
+            email.utils.formatdate(time.time() + self.retry_after, usegmt=True)
+            if self.http_date
+            else f"{self.retry_after:g}"
+        )
+        body = {"code": "TOO_MANY_REQUESTS", "message": "Rate limit exceeded"}
+        return json_answer(request, 429, body, [(b"retry-after", after.encode())])
+
+
+SESSION_COOKIE = b"cc_session"
+
+
+def _sets_cookies(answer: Answer) -> None:
+    """A session cookie on every answer, as servers behind a load balancer or a framework do."""
+    answer.set_header(
+        b"set-cookie", SESSION_COOKIE + b"=s" + str(id(answer)).encode() + b"; Path=/"
+    )
+
+
+def _refuses_cookies_sent_back(request: Request, config: ServerConfig) -> Answer | None:
+    """A request that carries the cookie the server set is refused: the suite must send each
+    exchange on its own, as its scenarios wrote it."""
+    if SESSION_COOKIE + b"=" in request.headers.get(b"cookie", b""):
+        body = {"code": "COOKIE_SENT_BACK", "message": "this request carries a session cookie"}
+        return json_answer(request, 400, body)
+    return None
+
+
 def _other_error_shape(answer: Answer) -> None:
     if answer.status >= 400 and isinstance(answer.body, dict):
         answer.body = {
@@ -220,6 +274,27 @@ VARIANTS = {
             "per-second-rate-limit",
             "200 requests a second on every request, with Retry-After and X-RateLimit-*",
             before=PerSecondRateLimit(),
+        ),
+        Variant(
+            "ietf-rate-limit",
+            "200 requests a second, told only by the IETF RateLimit and RateLimit-Policy fields",
+            before=PerSecondRateLimit(ietf=True),
+        ),
+        Variant(
+            "429-at-any-pace",
+            "every 10th request answered 429 (Retry-After: 0.1), whatever the pace",
+            before=RateLimitAtAnyPace(every=10, retry_after=0.1),
+        ),
+        Variant(
+            "429-http-date",
+            "every 80th request answered 429, Retry-After as an HTTP date a second ahead",
+            before=RateLimitAtAnyPace(every=80, retry_after=1.0, http_date=True),
+        ),
+        Variant(
+            "sets-cookies",
+            "a session cookie on every answer; a request that sends it back is refused",
+            _sets_cookies,
+            before=_refuses_cookies_sent_back,
         ),
         Variant(
             "refuses-odd-values",

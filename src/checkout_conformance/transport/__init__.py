@@ -24,8 +24,10 @@ from ._http import (
 )
 from ._target import (
     BudgetExhausted,
+    Clock,
     KeyRefused,
     Pacer,
+    SystemClock,
     Target,
     TargetGone,
     TargetUnreachable,
@@ -39,10 +41,12 @@ __all__ = [
     "NOT_JSON",
     "SHOWN_BODY_CHARS",
     "BudgetExhausted",
+    "Clock",
     "Exchange",
     "KeyRefused",
     "Pacer",
     "PreparedRequest",
+    "SystemClock",
     "Target",
     "TargetGone",
     "TargetUnreachable",

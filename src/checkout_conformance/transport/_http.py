@@ -10,6 +10,7 @@ line, always through the redactor.
 from __future__ import annotations
 
 import contextvars
+import http.cookiejar
 import json
 import ssl
 import time
@@ -160,15 +161,26 @@ def encode_body(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def new_client(timeout: float, max_connections: int = 10) -> httpx.Client:
-    """The one client a process sends with: no redirects, no proxies, the deadline transport.
-    httpx clients are safe to share between threads (`--concurrency`)."""
+def no_cookie_jar() -> http.cookiejar.CookieJar:
+    """A cookie jar that keeps nothing: every exchange stands on its own. A cookie a server
+    sets is never sent back, so a server that authenticates by session cookie is judged on the
+    requests the scenarios wrote, and what is printed (request, curl line) is what was sent."""
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+def new_client(
+    timeout: float, max_connections: int = 10, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """The one client a process sends with: no redirects, no proxies, no cookies kept, the
+    deadline transport (or `transport`, given from outside: `httpx.MockTransport` in unit
+    tests). httpx clients are safe to share between threads (`--concurrency`)."""
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         trust_env=False,
         headers={"Accept-Encoding": "identity"},
-        transport=DeadlineTransport(max_connections=max_connections),
+        cookies=no_cookie_jar(),
+        transport=transport or DeadlineTransport(max_connections=max_connections),
     )
 
 
