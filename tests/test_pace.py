@@ -252,3 +252,35 @@ def test_every_log_record_is_redacted_child_loggers_included(
         records.uninstall()
     assert KEY not in caplog.text and caplog.text.count("send_request_headers") == 1
     assert logging.getLogRecordFactory() is before  # removed at the end of the session
+
+
+# -- live progress ---------------------------------------------------------------------------
+def test_the_property_test_reports_progress_every_few_seconds_with_growing_counts() -> None:
+    from checkout_conformance.catalog import load_catalog
+    from checkout_conformance.contract import load_contract
+    from checkout_conformance.properties import Progress, PropertyRun
+    from checkout_conformance.properties._run import PROGRESS_SECONDS
+    from checkout_conformance.records import new_record
+
+    def slow(request: httpx.Request, clock: FakeClock, n: int) -> httpx.Response:
+        clock.now += 0.5  # a far target: half a second a request
+        return ok()
+
+    clock = FakeClock()
+    target = target_for(slow, clock)
+    seen: list[Progress] = []
+    run = PropertyRun(
+        target=target,
+        catalog=load_catalog(),
+        contract=load_contract(),
+        seed=1,
+        record=new_record("property", "t", "t"),
+        on_progress=seen.append,
+    )
+    request = PreparedRequest("POST", "http://sandbox.invalid/checkouts", [], b"{}")
+    for _ in range(40):  # 20 s of requests: a mark every PROGRESS_SECONDS
+        target.exchange(request)
+        run._report_progress()
+    assert len(seen) >= 20 / PROGRESS_SECONDS - 1
+    assert [p.sent for p in seen] == sorted(p.sent for p in seen)  # it never restarts
+    assert all(p.answered == p.sent and p.in_flight == 0 for p in seen)

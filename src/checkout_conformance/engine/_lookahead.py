@@ -24,11 +24,12 @@ class LookAhead:
     """Sends the next cases ahead of their items (a no-op at concurrency 1)."""
 
     def __init__(
-        self, concurrency: int, runs: CaseRuns, start_target: Callable[[], Target]
+        self, concurrency: Callable[[], int], runs: CaseRuns, start_target: Callable[[], Target]
     ) -> None:
-        self._concurrency = concurrency
+        self._concurrency_now = concurrency  # read when sending: chosen once the target is up
         self._runs = runs
         self._start_target = start_target
+        self._concurrency = 1
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: list[Future[None]] = []
         self._sent_ahead: set[CaseKey] = set()  # cases handed to the pool
@@ -39,9 +40,10 @@ class LookAhead:
         """Send ahead the cases of the items about to run, up to the first that must not overlap
         (None: a serial scenario, or an item that is not a scenario case), keeping at most
         `concurrency` cases in flight plus as many queued."""
+        self._start_target()  # started and probed on the main thread, before any is sent ahead
+        self._concurrency = self._concurrency_now()
         if self._concurrency <= 1:
             return
-        self._start_target()  # started and probed on the main thread, before any is sent ahead
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="conformance")
         self._in_flight = [f for f in self._in_flight if not f.done()]

@@ -29,7 +29,7 @@ from ._bodies import BodyLibrary
 from ._case_runs import NOT_TESTED, CaseRuns, PreconditionLacksProfileKey, case_key
 from ._lookahead import LookAhead
 from ._model import ExpectationGroups, Library
-from ._settings import Settings
+from ._settings import DEFAULT_REMOTE_CONCURRENCY, Settings, choose_concurrency
 from ._suite_index import SCENARIO_SUFFIXES, SuiteIndex
 
 STATE_KEY = pytest.StashKey["SessionState"]()
@@ -65,6 +65,7 @@ class SessionState:
     _server: EmbeddedServer | None = None
     summary: dict[str, Any] | None = None
     seed: int = 0
+    _chosen_concurrency: int | None = None
     log_records: RedactingLogRecords | None = None  # the key redacted from every log record
     # Requirements whose failure was already shown with its whole exchange in this process:
     # later failures of the same requirements show only what they add.
@@ -104,7 +105,7 @@ class SessionState:
                 rps = self.settings.max_rps / workers if self.settings.max_rps else None
                 budget = self.settings.max_requests
                 target = Target(
-                    concurrency=self.concurrency,
+                    concurrency=self.settings.concurrency or DEFAULT_REMOTE_CONCURRENCY,
                     base_url=base_url,
                     api_key=key,
                     profile=self.profile(),
@@ -157,21 +158,52 @@ class SessionState:
     @functools.cached_property
     def ahead(self) -> LookAhead:
         """The cases sent ahead of their items (`--concurrency`)."""
-        return LookAhead(self.concurrency, self.runs, self.target)
+        return LookAhead(lambda: self.concurrency, self.runs, self.target)
 
     # -- overlapped requests (--concurrency) ---------------------------------------------------
     @property
     def concurrency(self) -> int:
         """Requests in flight at once in this process: 1 under xdist (each worker sends its own
-        items one at a time; the workers overlap), else `--concurrency`."""
+        items one at a time; the workers overlap), else `--concurrency`, else what the round
+        trip measured on the first exchanges calls for (1 until it is measured)."""
         if hasattr(self.config, "workerinput"):
             return 1
-        return self.settings.concurrency
+        if self.settings.concurrency is not None:
+            return self.settings.concurrency
+        if self._target is None:
+            return 1
+        if self._chosen_concurrency is None:  # chosen once, so every part of the run agrees
+            self._chosen_concurrency = choose_concurrency(self._target.round_trip_ms())
+        return self._chosen_concurrency
 
     def concurrency_text(self) -> str:
         if hasattr(self.config, "workerinput") or self.config.getoption("numprocesses", None):
             return "1 per xdist worker"
+        if self.settings.concurrency is None:
+            return "chosen from the round trip"
         return str(self.settings.concurrency)
+
+    def overlap_line(self) -> str | None:
+        """Once the target is set up: the round trip and the concurrency it led to, and what
+        to change when the run will be slow for a reason the user can change."""
+        if self._target is None or hasattr(self.config, "workerinput"):
+            return None
+        round_trip = self._target.round_trip_ms()
+        if round_trip is None:
+            return None
+        chosen = self.concurrency
+        line = (
+            f"round trip {round_trip:.0f} ms: {chosen} request{'s' if chosen != 1 else ''}"
+            " in flight"
+        )
+        if self.settings.concurrency is not None:
+            line += " (--concurrency)"
+            if chosen == 1 and choose_concurrency(round_trip) > 1:
+                line += (
+                    f"; each request waits {round_trip:.0f} ms for the last: leave --concurrency"
+                    f" unset (or set it to {choose_concurrency(round_trip)}) to overlap them"
+                )
+        return line
 
     def close(self) -> None:
         if "ahead" in self.__dict__:

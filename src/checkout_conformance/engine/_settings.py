@@ -113,8 +113,8 @@ OPTIONS = (
     Option(
         "concurrency",
         "requests in flight at once, for scenario cases that do not depend on one another"
-        " (default 16 for a remote --base-url, 1 for a loopback one and the embedded server;"
-        " 1: one at a time)",
+        " (default: chosen from the round trip measured on the first exchanges, for any"
+        " target: 16 when it is 20 ms or more, else 1; 1: one at a time)",
         kind="int",
     ),
     Option(
@@ -150,7 +150,18 @@ DEFAULT_CATALOG_URL = "requirements.html"
 DEFAULT_PACED_RPS = 20.0  # half the documented sandbox limit of 40 req/s
 # Requests in flight at once against a remote target: enough to hide 200 ms of latency at the
 # sandbox's 40 req/s twice over; the pace (--max-rps, 429s) bounds the rate whatever this is.
-DEFAULT_REMOTE_CONCURRENCY = 16
+DEFAULT_REMOTE_CONCURRENCY = 16  # requests in flight when the round trip is worth hiding
+OVERLAP_FROM_MS = 20.0  # a round trip this long or longer is worth hiding
+
+
+def choose_concurrency(round_trip_ms: float | None) -> int:
+    """Requests in flight for a measured round trip: overlap hides latency wherever it is (a
+    tunnel or port-forward on loopback included); with none to hide, threads only cost CPU."""
+    if round_trip_ms is None or round_trip_ms < OVERLAP_FROM_MS:
+        return 1
+    return DEFAULT_REMOTE_CONCURRENCY
+
+
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -225,7 +236,7 @@ class Settings:
     max_rps: float | None = None  # None: unpaced
     max_requests: int | None = None
     catalog_url: str = "requirements.html"
-    concurrency: int = 1
+    concurrency: int | None = None  # None: chosen from the measured round trip
     cases_cache: Path | None = None  # where generated cases are kept for replay
 
     @property
@@ -369,8 +380,6 @@ def load_settings(config: pytest.Config) -> Settings:
     if max_rps is None and base_url is not None and profile.kind in ("sandbox", "live"):
         max_rps = DEFAULT_PACED_RPS
     concurrency = values["conformance_concurrency"]
-    if concurrency is None:  # overlap hides latency; on this machine there is none to hide
-        concurrency = 1 if base_url is None or is_loopback(base_url) else DEFAULT_REMOTE_CONCURRENCY
     return Settings(
         base_url=base_url,
         profile=profile,
@@ -395,7 +404,7 @@ def load_settings(config: pytest.Config) -> Settings:
         max_requests=int(values["conformance_max_requests"])
         if values["conformance_max_requests"]
         else None,
-        concurrency=int(concurrency),
+        concurrency=int(concurrency) if concurrency is not None else None,
         cases_cache=(
             _invocation_path(config, values["conformance_cases_cache"])
             if values["conformance_cases_cache"]

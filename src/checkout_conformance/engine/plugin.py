@@ -48,19 +48,25 @@ def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _progress_writer(config: pytest.Config) -> Callable[[int], None] | None:
-    """Marks on the property test's line while it runs (`… 250 500 …` cases), so a long run
-    shows it is moving; none under xdist workers, which have no terminal."""
+def _progress_writer(config: pytest.Config) -> Callable[[properties.Progress], None] | None:
+    """Marks on the property test's line while it runs, every few seconds
+    (`[1250 sent, 1242 answered, 8 in flight]`), so a run against a slow target shows it is
+    moving; the counts only grow. None under xdist workers, which have no terminal."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is None or is_worker(config):
         return None
 
-    def progress(cases: int) -> None:
+    def progress(where: properties.Progress) -> None:
         # Past output capture, as pytest's live logging writes during a test.
         suspended = capture.global_and_fixture_disabled() if capture else contextlib.nullcontext()
         with suspended:
-            reporter.write(f" {cases}", flush=True)
+            queued = f", {where.queued} queued" if where.queued else ""
+            reporter.write(
+                f" [{where.sent} sent, {where.answered} answered, {where.in_flight} in flight"
+                f"{queued}]",
+                flush=True,
+            )
 
     return progress
 
@@ -313,6 +319,10 @@ class SessionReporter:
         ):
             try:
                 self.state.target()
+                line = self.state.overlap_line()
+                reporter = config.pluginmanager.get_plugin("terminalreporter")
+                if line is not None and reporter is not None:
+                    reporter.write_line(f"checkout-conformance: {line}")
             except RunBroken as broken:
                 message = self.state.break_run(session, str(broken))
                 if not is_worker(config):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._cases import CaseCache, RecordedCase, cases_key
 from ._checks import JUDGED, REQUEST_SCHEMA, judge
-from ._run import PropertyFailure, PropertyRun, limit_requirements
+from ._run import Progress, PropertyFailure, PropertyRun, limit_requirements
 
 if TYPE_CHECKING:
     from ._generation import (
@@ -50,6 +50,7 @@ __all__ = [
     "JUDGED",
     "REQUEST_SCHEMA",
     "CaseCache",
+    "Progress",
     "PropertyFailure",
     "PropertyRun",
     "PropertySettings",

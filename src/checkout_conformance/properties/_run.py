@@ -19,6 +19,7 @@ import functools
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +38,18 @@ from ._mapping import business_valid, real_ids
 
 DROPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept"})
 MAX_KEPT_ANSWER_BYTES = 64 * 1024  # larger answers are not kept for repeats (memory)
-PROGRESS_EVERY = 250  # generated cases between two progress marks in the terminal
+PROGRESS_SECONDS = 3.0  # between two progress marks in the terminal, on a slow target too
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the property test is: requests sent (retries after a 429 included), answered, and
+    in flight. Counts only grow, through the pipelined run and a run again alike."""
+
+    sent: int
+    answered: int
+    in_flight: int
+    queued: int  # handed to the sending threads, not sent yet
 
 
 @functools.cache
@@ -115,7 +127,7 @@ class PropertyRun:
     record: Record
     charges_allowed: bool = True  # False on a live target without --allow-live-charges
     failures_dir: Path | None = None  # where failing exchanges are written in full
-    on_progress: Callable[[int], None] | None = None  # told every PROGRESS_EVERY cases
+    on_progress: Callable[[Progress], None] | None = None  # told every PROGRESS_SECONDS
     evidence: set[Path] = field(default_factory=set)  # folders of failing exchanges written
     charged_cases: int = 0
     positive_cases: int = 0
@@ -143,6 +155,7 @@ class PropertyRun:
     _cache: CaseCache | None = field(default=None, init=False)
     _replay: list[RecordedCase] | None = field(default=None, init=False, repr=False)
     _recording: list[RecordedCase] | None = field(default=None, init=False, repr=False)
+    _progress_due: float | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._waits_at_start = self.target.rate_limited
@@ -201,9 +214,7 @@ class PropertyRun:
 
     def _consider(self, request: PreparedRequest, body: Any, positive: bool) -> None:
         """Send (or hand over) one mapped case and judge it: generated and replayed alike."""
-        done = self.positive_cases + self.negative_cases
-        if self.on_progress is not None and done % PROGRESS_EVERY == 0:
-            self.on_progress(done)
+        self._report_progress()
         key = (request.method, request.url, tuple(request.headers), request.body, positive)
         if self._recording is not None:
             self._record_case(request, body, positive)
@@ -337,10 +348,30 @@ class PropertyRun:
         except BudgetExhausted:
             return  # judged as not answered: the run that follows meets the budget and says so
 
+    def _report_progress(self) -> None:
+        """Tell `on_progress` where the run is, at most every PROGRESS_SECONDS."""
+        if self.on_progress is None:
+            return
+        now = self.target.clock.monotonic()
+        if self._progress_due is None:
+            self._progress_due = now + PROGRESS_SECONDS
+            return
+        if now < self._progress_due:
+            return
+        self._progress_due = now + PROGRESS_SECONDS
+        sent = self.target.sent - self._sent_at_start
+        in_flight = max(self.target.sent - self.target.answered, 0)
+        waiting = sum(not future.done() for future in (self._pipeline or {}).values())
+        self.on_progress(Progress(sent, sent - in_flight, in_flight, max(waiting - in_flight, 0)))
+
     def finish_pipeline(self) -> bool:
         """Wait for every answer (a TargetGone among them is raised here), then judge each case.
         True: every verdict held, the run is done. False: the record is reset, and the test must
         run again the usual way, on the answers kept, to report (and shrink) the failure."""
+        pending = set((self._pipeline or {}).values())
+        while pending:  # the progress goes on while the last answers come
+            _done, pending = futures_wait(pending, timeout=PROGRESS_SECONDS / 3)
+            self._report_progress()
         sent, self._pipeline = self._pipeline or {}, None
         if self._ahead_pool is not None:
             self._ahead_pool.shutdown(wait=True)

@@ -39,6 +39,7 @@ NO_CHANGE = 0.8  # a share back at this part of the first one: the help was chan
 RISEN = 1.5  # a share that rose this much at a slower pace: still above a limit, go deeper,
 RISEN_BY = 0.15  # and by this much at least (a 10% share seen in 50 answers is 0.10 ± 0.04)
 UNPACED_ABOVE = 1000.0  # a recovered pace this fast is no pace at all
+ROUND_TRIP_SAMPLES = 3  # answered exchanges the round trip is measured on
 
 
 class Clock(Protocol):
@@ -323,6 +324,7 @@ class Target:
     max_requests: int | None = None
     client: httpx.Client = field(init=False)
     sent: int = 0
+    answered: int = 0  # sends that came back (with an answer or without one)
     rate_limited: int = 0  # 429s that were waited out
     waited_s: float = 0.0
     consecutive_transport_errors: int = 0
@@ -335,6 +337,7 @@ class Target:
     transport: httpx.BaseTransport | None = field(default=None, repr=False)
     clock: Clock = field(default_factory=SystemClock, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _first_round_trips: list[float] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.redactor.add(self.api_key.reveal())
@@ -362,6 +365,17 @@ class Target:
             self.pacer.wait()
             self.sent += 1
 
+    def round_trip_ms(self) -> float | None:
+        """The median time of the first exchanges answered (the probe, the key check): what
+        overlapping requests would hide. None before any was answered."""
+        with self._lock:
+            times = sorted(self._first_round_trips)
+        return times[len(times) // 2] if times else None
+
+    def _note_round_trip(self, result: Exchange) -> None:
+        if result.status is not None and len(self._first_round_trips) < ROUND_TRIP_SAMPLES:
+            self._first_round_trips.append(result.elapsed_ms)
+
     def exchange(self, request: PreparedRequest) -> Exchange:
         """Send one request through every guarantee; raises BudgetExhausted or TargetGone, never
         a transport error (that is in the Exchange). A 429 never reaches a check: it is waited
@@ -369,9 +383,12 @@ class Target:
         for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             self.before_request()
             result = send(self.client, request, deadline_s=self.deadline_s)
+            with self._lock:
+                self.answered += 1  # answered or given up on: no longer in flight
             result.attempts = attempt + 1
             if result.status != 429:
                 with self._lock:
+                    self._note_round_trip(result)
                     self.pacer.answered()
                     self._consecutive_429 = 0
                     self._consecutive_429_wait = 0.0
@@ -447,6 +464,8 @@ class Target:
         request = PreparedRequest("OPTIONS", url, [], None)
         result = send(self.client, request, deadline_s=self.deadline_s)
         if result.status is not None:
+            with self._lock:
+                self._note_round_trip(result)
             return
         if result.timed_out:
             raise TargetUnreachable(
