@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -108,3 +109,31 @@ def test_the_checkout_url_rule_on_accepted_answers() -> None:
     not_json = answer(200, b"<html>", headers={"content-type": "text/html"})
     found = problems(judge(not_json, MINIMAL, True, CONTRACT, str))
     assert found["RESP-001"] is not None and "CURL-003" not in found
+
+
+# -- bounded evidence --------------------------------------------------------------------------
+def test_identical_large_bodies_are_kept_once_and_the_run_stays_within_its_limit(
+    tmp_path: Path,
+) -> None:
+    from checkout_conformance.redact import Redactor
+    from checkout_conformance.transport import Evidence
+    from checkout_conformance.transport._evidence import BODIES
+
+    huge = b'{"message": "' + b"x" * 1_000_000 + b'"}'
+    store = Evidence(tmp_path / "failures", limit=3 * 1024 * 1024)
+    for index in range(200):  # 200 failing tests, the same 1 MB answer each time
+        store.write(f"t{index}", answer(500, huge), Redactor(), f"[MUST] t{index} failed")
+    sizes = [p.stat().st_size for p in (tmp_path / "failures").rglob("*") if p.is_file()]
+    assert sum(sizes) < 1.2 * len(huge)  # kept once, whatever the number of failures
+    assert len(list((tmp_path / "failures" / BODIES).iterdir())) == 1
+    assert "is kept once in ../_bodies/" in (tmp_path / "failures" / "t7" / "exchange.txt").read_text()
+    assert store.cut == 0
+
+    for index in range(10):  # now a different 1 MB body each time: the limit holds
+        body = b'{"message": "' + bytes([65 + index]) * 1_000_000 + b'"}'
+        store.write(f"u{index}", answer(500, body), Redactor(), f"[MUST] u{index} failed")
+    total = sum(p.stat().st_size for p in (tmp_path / "failures").rglob("*") if p.is_file())
+    assert total < 3 * 1024 * 1024 + 1.1 * len(huge)  # at most one body past the limit
+    assert store.cut >= 6
+    assert "not kept" in (tmp_path / "failures" / "u9" / "exchange.txt").read_text()
+    assert "curl" in (tmp_path / "failures" / "u9" / "curl.sh").read_text()

@@ -122,13 +122,14 @@ def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:
     for index, step in enumerate(run.steps, start=1):
         suffix = f" (step {index}: {step.step.name})" if len(run.scenario.steps) > 1 else ""
         exchange = step.exchange
+        # Bounded like the evidence on disk: a large body is cut here (failures/ keeps it once).
         allure.attach(
-            exchange.render_request(redactor, limit=None),
+            exchange.render_request(redactor, limit=evidence.SHARED_BODY_CHARS),
             f"request{suffix}",
             allure.attachment_type.TEXT,
         )
         allure.attach(
-            exchange.render_response(redactor, limit=None),
+            exchange.render_response(redactor, limit=evidence.SHARED_BODY_CHARS),
             f"response{suffix}",
             allure.attachment_type.TEXT,
         )

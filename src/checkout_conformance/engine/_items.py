@@ -198,6 +198,7 @@ class ScenarioItem(pytest.Item):
         record["requirements"] = run.requirement_status()
         mismatches = run.mismatches
         if not mismatches:
+            self._release(run)
             return
         last = run.steps[-1].exchange
         for mismatch in mismatches:
@@ -219,16 +220,23 @@ class ScenarioItem(pytest.Item):
         # The record is settled once, by the plugin (makereport); the header needs the level.
         worst = worst_level({library.catalog[m.requirement].level for m in mismatches})
         text = self.failure_text(run, mismatches, worst)
-        failures_dir = state.settings.failures_dir
-        folder = evidence.write(failures_dir, self.nodeid, last, target.redactor, text)
+        folder = state.evidence.write(self.nodeid, last, target.redactor, text)
         failed = frozenset(m.requirement for m in mismatches)
         if failed in state.shown_in_full:
             text = self.failure_text(run, mismatches, worst, brief=True)
         state.shown_in_full.add(failed)
         text += f"\nfull exchange and curl.sh: {display_path(folder)}"
+        self._release(run)
         if run.steps[-1].exchange.status is None:
             raise TransportFailed(text)
         raise ScenarioFailed(text)
+
+    @staticmethod
+    def _release(run: CaseRun) -> None:
+        """The case is judged and its evidence written: its answers' bodies need not stay in
+        memory whole (a server answering 50 MB would otherwise hold the process)."""
+        for step in run.steps:
+            step.exchange.trim(evidence.SHARED_BODY_CHARS)
 
     # -- reporting ---------------------------------------------------------------------------
     def failure_text(

@@ -24,7 +24,7 @@ from ..records import Record
 from ..redact import API_KEY_ENV, RedactingLogRecords, Redactor, Secret
 from ..results import EXIT_BROKEN
 from ..server import EmbeddedServer, ServerDidNotStart
-from ..transport import KeyRefused, Target, TargetGone, TargetUnreachable
+from ..transport import Evidence, KeyRefused, Target, TargetGone, TargetUnreachable
 from ._bodies import BodyLibrary
 from ._case_runs import NOT_TESTED, CaseRuns, PreconditionLacksProfileKey, case_key
 from ._lookahead import LookAhead
@@ -142,6 +142,11 @@ class SessionState:
     def current_target(self) -> Target | None:
         """The target if one was set up (never starts one)."""
         return self._target
+
+    @functools.cached_property
+    def evidence(self) -> Evidence:
+        """This process's failing exchanges on disk, bounded."""
+        return Evidence(self.settings.failures_dir)
 
     @functools.cached_property
     def index(self) -> SuiteIndex:

@@ -78,6 +78,11 @@ def _report_paths(state: SessionState) -> list[str]:
     failures = state.settings.failures_dir
     if any(record["failures"] for record in state.records) and failures.is_dir():
         lines.append(f"failing exchanges in full: {failures} (exchange.txt, curl.sh per test)")
+    if state.evidence.cut:
+        lines.append(
+            f"evidence cut: {state.evidence.cut} failing exchanges kept as a summary and a curl"
+            f" line only (this run's {failures.name}/ reached {state.evidence.limit >> 20} MiB)"
+        )
     for record in state.records:
         if "cases_cache" in record:
             lines.append(f"generated cases of {record['test']}: {record['cases_cache']}")
@@ -624,7 +629,7 @@ class SessionReporter:
             seed=self.state.seed,
             record=record,
             charges_allowed=self.state.settings.charges_allowed,
-            failures_dir=self.state.settings.failures_dir,
+            failures=self.state.evidence,
             on_progress=_progress_writer(request.config),
         )
         folder = self.state.settings.cases_cache

@@ -31,7 +31,14 @@ from .._yamlfile import display_path, safe_load
 from ..catalog import LEVEL_RANK, Catalog
 from ..contract import Contract, is_charge
 from ..records import Record, not_tested
-from ..transport import BudgetExhausted, Exchange, PreparedRequest, Target, curl_line, evidence
+from ..transport import (
+    BudgetExhausted,
+    Evidence,
+    Exchange,
+    PreparedRequest,
+    Target,
+    curl_line,
+)
 from ._cases import CaseCache, RecordedCase, without_authorization
 from ._checks import JUDGED, REQUEST_SCHEMA, Verdict, judge
 from ._mapping import business_valid, real_ids
@@ -126,7 +133,7 @@ class PropertyRun:
     seed: int
     record: Record
     charges_allowed: bool = True  # False on a live target without --allow-live-charges
-    failures_dir: Path | None = None  # where failing exchanges are written in full
+    failures: Evidence | None = None  # where failing exchanges are written in full
     on_progress: Callable[[Progress], None] | None = None  # told every PROGRESS_SECONDS
     evidence: set[Path] = field(default_factory=set)  # folders of failing exchanges written
     charged_cases: int = 0
@@ -439,9 +446,9 @@ class PropertyRun:
         )
         lines += ["", shown, f"Reproduce the generation with --conformance-seed={self.seed}"]
         text = "\n".join(lines)
-        if self.failures_dir is not None:
+        if self.failures is not None:
             test = f"{self.record['test']}-{'-'.join(failed)}"
-            folder = evidence.write(self.failures_dir, test, exchange, redactor, text)
+            folder = self.failures.write(test, exchange, redactor, text)
             self.evidence.add(folder)
             text += f"\nfull exchange and curl.sh: {display_path(folder)}"
         # The certificate names the host once; its evidence holds the exchange without it.

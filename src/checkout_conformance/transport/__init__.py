@@ -9,6 +9,7 @@ this package imports neither of them.
 """
 
 from . import _evidence as evidence
+from ._evidence import Evidence
 from ._framing import FRAMINGS
 from ._http import (
     MAX_RESPONSE_BYTES,
@@ -42,6 +43,7 @@ __all__ = [
     "SHOWN_BODY_CHARS",
     "BudgetExhausted",
     "Clock",
+    "Evidence",
     "Exchange",
     "KeyRefused",
     "Pacer",

@@ -85,6 +85,13 @@ class Exchange:
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
+    def trim(self, limit: int) -> None:
+        """Keep at most `limit` bytes of the body once it has been judged and reported, so that a
+        run against a server with huge answers does not keep them all in memory."""
+        if len(self.body) > limit:
+            self.body = self.body[:limit]
+            self.truncated = True
+
     # -- rendering (always redacted) ---------------------------------------------------------
     def render_request(self, redactor: Redactor, limit: int | None = SHOWN_BODY_CHARS) -> str:
         """The request as text; the body cut at `limit` characters (None: in full)."""
