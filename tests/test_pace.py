@@ -232,8 +232,15 @@ def test_cookies_a_server_sets_are_never_sent_back() -> None:
     written = PreparedRequest(
         "POST", "http://sandbox.invalid/checkouts", [("Cookie", "api_key=mine")], b"{}"
     )
-    target.exchange(written)
+    sent = target.exchange(written)
     assert seen == [None, None, None, "api_key=mine"]  # only what the scenario wrote
+    # What is printed and replayed is what went on the wire, the client's own headers included.
+    shown = sent.render_request(Redactor())
+    assert sent.sent_headers is not None
+    for name, value in sent.sent_headers:
+        assert f"{name}: {value}" in shown
+    assert "user-agent: python-httpx" in shown.lower() and "cookie: api_key=mine" in shown.lower()
+    assert "-H 'Cookie: api_key=mine'" in sent.curl(Redactor())
 
 
 def test_every_log_record_is_redacted_child_loggers_included(
@@ -284,3 +291,30 @@ def test_the_property_test_reports_progress_every_few_seconds_with_growing_count
     assert len(seen) >= 20 / PROGRESS_SECONDS - 1
     assert [p.sent for p in seen] == sorted(p.sent for p in seen)  # it never restarts
     assert all(p.answered == p.sent and p.in_flight == 0 for p in seen)
+
+
+def test_a_429_storm_ends_the_run_after_waiting_as_asked_and_no_longer() -> None:
+    from checkout_conformance.transport import TargetGone
+    from checkout_conformance.transport._target import MAX_RATE_LIMIT_RETRIES
+
+    def always(request: httpx.Request, clock: FakeClock, n: int) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "2"})
+
+    clock = FakeClock()
+    target = target_for(always, clock)
+    with pytest.raises(TargetGone, match="answers 429"):
+        send_many(target, 1)
+    assert target.sent == MAX_RATE_LIMIT_RETRIES + 1
+    assert clock.slept == pytest.approx(2 * MAX_RATE_LIMIT_RETRIES)  # each wait as it asked
+
+
+def test_a_target_that_stops_answering_ends_the_run() -> None:
+    from checkout_conformance.transport import TargetGone
+    from checkout_conformance.transport._target import MAX_CONSECUTIVE_TRANSPORT_ERRORS
+
+    def refuses(request: httpx.Request, clock: FakeClock, n: int) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    target = target_for(refuses, FakeClock())
+    with pytest.raises(TargetGone, match="stopped answering"):
+        send_many(target, MAX_CONSECUTIVE_TRANSPORT_ERRORS)

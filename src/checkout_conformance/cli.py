@@ -43,6 +43,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit,
         max_body_bytes=args.max_body_bytes,
     )
+    latency_ms = args.latency_ms
     if args.variant or args.mutant:
         from .selfcheck import MUTANTS, VARIANTS, Rewrite
 
@@ -53,15 +54,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if args.variant:
             variant = VARIANTS[args.variant]
             app = Rewrite(after=variant.after, before=variant.before, config=app.config)
+            latency_ms = latency_ms or variant.latency_ms
         else:
             mutant = MUTANTS[args.mutant]
             app = Rewrite(after=mutant.after, before=mutant.before, config=app.config)
-    if args.latency_ms < 0:
-        raise UsageError(f"--latency-ms must be 0 or more, got {args.latency_ms:g}")
-    if args.latency_ms:
+    if latency_ms < 0:
+        raise UsageError(f"--latency-ms must be 0 or more, got {latency_ms:g}")
+    if latency_ms:
         from .server import Delayed
 
-        app = Delayed(app, args.latency_ms / 1000)
+        app = Delayed(app, latency_ms / 1000)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:

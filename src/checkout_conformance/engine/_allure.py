@@ -25,7 +25,7 @@ import pytest
 from ..catalog import Catalog
 from ..records import Record
 from ..redact import Redactor
-from ..transport import SHOWN_BODY_CHARS, curl_line, evidence
+from ..transport import SHOWN_BODY_CHARS, evidence
 
 if TYPE_CHECKING:
     from ._items import ScenarioItem
@@ -140,7 +140,7 @@ def attach_run(item: ScenarioItem, run: CaseRun, redactor: Redactor) -> None:
                 f"{evidence.BODY_FILE}{suffix}",
                 allure.attachment_type.JSON,
             )
-            curl = curl_line(exchange.request, redactor, body_file=evidence.BODY_FILE)
+            curl = exchange.curl(redactor, body_file=evidence.BODY_FILE)
         else:
             curl = exchange.curl(redactor)
         allure.attach(curl, f"curl{suffix}", allure.attachment_type.TEXT)

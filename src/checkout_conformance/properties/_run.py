@@ -37,7 +37,6 @@ from ..transport import (
     Exchange,
     PreparedRequest,
     Target,
-    curl_line,
 )
 from ._cases import CaseCache, RecordedCase, without_authorization
 from ._checks import JUDGED, REQUEST_SCHEMA, Verdict, judge
@@ -441,7 +440,7 @@ class PropertyRun:
                 "response:",
                 exchange.render_response(redactor),
                 "reproduce:",
-                curl_line(exchange.request, redactor),
+                exchange.curl(redactor),
             ]
         )
         lines += ["", shown, f"Reproduce the generation with --conformance-seed={self.seed}"]

@@ -26,6 +26,7 @@ class Variant:
     after: After | None = None
     warns: frozenset[str] = frozenset()  # SHOULD or MAY requirements it is expected to fail
     before: Before | None = None
+    latency_ms: float = 0.0  # every answer this late (`serve --latency-ms`, asynchronously)
 
 
 def _forbidden_for_unauthorized(answer: Answer) -> None:
@@ -289,6 +290,11 @@ VARIANTS = {
             "429-http-date",
             "every 80th request answered 429, Retry-After as an HTTP date a second ahead",
             before=RateLimitAtAnyPace(every=80, retry_after=1.0, http_date=True),
+        ),
+        Variant(
+            "far-100ms",
+            "every answer 100 ms late on loopback, as a tunnel, a port-forward or a VM adds",
+            latency_ms=100.0,
         ),
         Variant(
             "sets-cookies",

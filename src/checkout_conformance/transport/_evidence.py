@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from ..redact import Redactor
-from ._http import Exchange, curl_line
+from ._http import Exchange
 
 MARKER = ".checkout-conformance-failures"
 BODY_FILE = "request-body.json"
@@ -94,7 +94,7 @@ class Evidence:
             else:
                 body_file = BODY_FILE
                 self._write(where / BODY_FILE, request_body)
-        curl = curl_line(exchange.request, redactor, body_file=body_file)
+        curl = exchange.curl(redactor, body_file=body_file)
         header = redactor.text(summary).splitlines()[0] if summary else test
         self._write(
             where / "curl.sh",

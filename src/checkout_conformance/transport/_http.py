@@ -9,6 +9,7 @@ line, always through the redactor.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import http.cookiejar
 import json
@@ -69,6 +70,7 @@ class Exchange:
     error: str | None = None
     timed_out: bool = False
     attempts: int = 1  # sends it took (more than one after a 429 that was waited out)
+    sent_headers: list[tuple[str, str]] | None = None  # as they went on the wire
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -101,8 +103,9 @@ class Exchange:
             head = _framing.wire_head(request)
             lines[0] += f"  (framing: {_framing.describe(request.framing)})"
             lines += head.decode("utf-8").split("\r\n")[1:-2]
-        else:
-            lines += [f"{name}: {value}" for name, value in request.headers]
+        else:  # what was sent, the client's own headers included, when it was sent
+            sent = self.sent_headers if self.sent_headers is not None else request.headers
+            lines += [f"{name}: {value}" for name, value in sent]
         if self.request.body is not None:
             lines += ["", _shorten(self.request.body.decode("utf-8", errors="replace"), limit)]
         return redactor.text("\n".join(lines))
@@ -119,8 +122,9 @@ class Exchange:
         lines += ["", shown]
         return redactor.text("\n".join(lines))
 
-    def curl(self, redactor: Redactor) -> str:
-        return curl_line(self.request, redactor)
+    def curl(self, redactor: Redactor, body_file: str | None = None) -> str:
+        """The curl line that sends this request again, with the headers that were sent."""
+        return curl_line(self.request, redactor, body_file=body_file, headers=self.sent_headers)
 
 
 def _shorten(text: str, limit: int | None = SHOWN_BODY_CHARS) -> str:
@@ -133,17 +137,24 @@ def _single_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def curl_line(request: PreparedRequest, redactor: Redactor, body_file: str | None = None) -> str:
+def curl_line(
+    request: PreparedRequest,
+    redactor: Redactor,
+    body_file: str | None = None,
+    headers: list[tuple[str, str]] | None = None,
+) -> str:
     """One shell line that repeats the request, with the key read from the environment.
 
+    `headers`: the headers that were sent (the client's own included), all but those curl sets
+    to the same values itself (Host, Content-Length); without them, the request's own headers.
     A body longer than the terminal shows is sent from a file: `body_file` names it (the failure
     folder holds it), else the line says where the full exchange is.
     """
     if request.framing is not None:  # curl cannot send a framing that lies
         return _framing.shell_line(request, redactor)
     parts = ["curl", "-sS", "-i", "-X", request.method, _single_quote(request.url)]
-    for name, value in request.headers:
-        if name.lower() in ("content-length", "user-agent", "accept-encoding"):
+    for name, value in headers if headers is not None else request.headers:
+        if name.lower() in ("content-length", "host"):
             continue
         parts += ["-H", _single_quote(f"{name}: {value}")]
     if request.body is not None:
@@ -361,9 +372,14 @@ def send(
         return exchange
     token = _DEADLINE.set(None if deadline_s is None else time.monotonic() + deadline_s)
     try:
-        with client.stream(
+        built = client.build_request(
             request.method, request.url, headers=request.headers, content=request.body
-        ) as response:
+        )
+        # What goes on the wire, the client's own headers included: printed and replayed as is.
+        exchange.sent_headers = [
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in built.headers.raw
+        ]
+        with contextlib.closing(client.send(built, stream=True)) as response:
             exchange.status = response.status_code
             exchange.headers = response.headers
             chunks: list[bytes] = []
