@@ -318,3 +318,43 @@ def test_a_target_that_stops_answering_ends_the_run() -> None:
     target = target_for(refuses, FakeClock())
     with pytest.raises(TargetGone, match="stopped answering"):
         send_many(target, MAX_CONSECUTIVE_TRANSPORT_ERRORS)
+
+
+def test_the_deadline_holds_against_a_server_that_drips_a_byte_at_a_time() -> None:
+    """Every read gets only the time left until the exchange's deadline: a stream that answers
+    one byte a second never trips a read timeout, but runs out of deadline (fake clock)."""
+    import httpcore
+
+    from checkout_conformance.transport import _http
+
+    clock = FakeClock()
+    given: list[float | None] = []
+
+    class Dripping(httpcore.NetworkStream):
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            given.append(timeout)
+            clock.sleep(1.0)  # one byte a second, always within a 5 s read timeout
+            return b"x"
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            given.append(timeout)
+
+        def close(self) -> None:
+            pass
+
+    stream = _http._DeadlineStream(Dripping())
+
+    def read_until_the_deadline() -> None:
+        while True:
+            stream.read(1, timeout=5.0)
+
+    token = _http._DEADLINE.set((clock.monotonic() + 10.0, clock.monotonic))
+    try:
+        stream.write(b"GET / HTTP/1.1\r\n\r\n", timeout=5.0)
+        with pytest.raises(httpcore.ReadTimeout, match="deadline"):
+            read_until_the_deadline()
+    finally:
+        _http._DEADLINE.reset(token)
+    assert given[0] == 5.0  # the write had the whole timeout
+    assert given[-1] is not None and given[-1] <= 1.0  # the last read, only what was left
+    assert 9 <= len(given) - 1 <= 10  # about ten bytes in the ten seconds of the deadline

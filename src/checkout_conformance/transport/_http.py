@@ -15,7 +15,7 @@ import http.cookiejar
 import json
 import ssl
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -206,16 +206,19 @@ def new_client(
 # httpx's timeouts bound each network operation, not the exchange: a server that sends its
 # headers a byte at a time never trips a read timeout. The deadline transport gives every
 # connect, write and read of an exchange only the time left until the exchange's deadline.
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "checkout_conformance_deadline", default=None
+# The deadline of the exchange in progress, with the clock it is read on (injected through
+# `send`, so the deadline is unit-tested on a fake clock).
+_DEADLINE: contextvars.ContextVar[tuple[float, Callable[[], float]] | None] = (
+    contextvars.ContextVar("checkout_conformance_deadline", default=None)
 )
 
 
 def _time_left(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
-    deadline = _DEADLINE.get()
-    if deadline is None:
+    found = _DEADLINE.get()
+    if found is None:
         return timeout
-    left = deadline - time.monotonic()
+    deadline, monotonic = found
+    left = deadline - monotonic()
     if left <= 0:
         raise expired("the exchange did not complete before its deadline")
     return left if timeout is None else min(timeout, left)
@@ -349,7 +352,10 @@ class DeadlineTransport(httpx.BaseTransport):
 
 
 def send(
-    client: httpx.Client, request: PreparedRequest, deadline_s: float | None = None
+    client: httpx.Client,
+    request: PreparedRequest,
+    deadline_s: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Exchange:
     """Send one request; transport failures are recorded, never raised.
 
@@ -370,7 +376,7 @@ def send(
         exchange.timed_out = answer.timed_out
         exchange.elapsed_ms = (time.perf_counter() - started) * 1000
         return exchange
-    token = _DEADLINE.set(None if deadline_s is None else time.monotonic() + deadline_s)
+    token = _DEADLINE.set(None if deadline_s is None else (monotonic() + deadline_s, monotonic))
     try:
         built = client.build_request(
             request.method, request.url, headers=request.headers, content=request.body

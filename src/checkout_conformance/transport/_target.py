@@ -382,7 +382,9 @@ class Target:
         out, or, once the retries are spent, the run ends as a 429 storm."""
         for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             self.before_request()
-            result = send(self.client, request, deadline_s=self.deadline_s)
+            result = send(
+                self.client, request, deadline_s=self.deadline_s, monotonic=self.clock.monotonic
+            )
             with self._lock:
                 self.answered += 1  # answered or given up on: no longer in flight
             result.attempts = attempt + 1
@@ -462,7 +464,9 @@ class Target:
         """One credential-less OPTIONS request: any HTTP answer proves the target is there."""
         url = self.base_url.rstrip("/") + "/checkouts"
         request = PreparedRequest("OPTIONS", url, [], None)
-        result = send(self.client, request, deadline_s=self.deadline_s)
+        result = send(
+            self.client, request, deadline_s=self.deadline_s, monotonic=self.clock.monotonic
+        )
         if result.status is not None:
             with self._lock:
                 self._note_round_trip(result)
