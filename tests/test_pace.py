@@ -238,7 +238,7 @@ def test_cookies_a_server_sets_are_never_sent_back() -> None:
     shown = sent.render_request(Redactor())
     assert sent.sent_headers is not None
     for name, value in sent.sent_headers:
-        assert f"{name}: {value}" in shown
+        assert f"{name}: {value}" in shown or name.lower() == "host"  # the URL's, line one
     assert "user-agent: python-httpx" in shown.lower() and "cookie: api_key=mine" in shown.lower()
     assert "-H 'Cookie: api_key=mine'" in sent.curl(Redactor())
 

@@ -103,9 +103,10 @@ class Exchange:
             head = _framing.wire_head(request)
             lines[0] += f"  (framing: {_framing.describe(request.framing)})"
             lines += head.decode("utf-8").split("\r\n")[1:-2]
-        else:  # what was sent, the client's own headers included, when it was sent
+        else:  # what was sent, the client's own headers included, when it was sent; Host is
+            # the URL's (on the first line), so the host stays out of what is shown by path
             sent = self.sent_headers if self.sent_headers is not None else request.headers
-            lines += [f"{name}: {value}" for name, value in sent]
+            lines += [f"{name}: {value}" for name, value in sent if name.lower() != "host"]
         if self.request.body is not None:
             lines += ["", _shorten(self.request.body.decode("utf-8", errors="replace"), limit)]
         return redactor.text("\n".join(lines))
