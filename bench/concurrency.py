@@ -92,17 +92,16 @@ def served(app: Any) -> Iterator[str]:
         sock.close()
 
 
-def run_suite(url: str, concurrency: int, scope: str, extra: list[str]) -> dict[str, Any]:
-    paths = ["suites"] if scope == "default" else ["suites", "--ignore=suites/properties"]
+def timed_run(url: str, *args: str) -> tuple[float, Any, dict[str, Any], dict[str, Any]]:
+    """The suite as users run it against `url`: (seconds, the process, certificate, tests)."""
     with tempfile.TemporaryDirectory() as tmp:
+        certificate = Path(tmp) / "c.json"
         command = suite_command(
-            Path(tmp) / "c.json",
+            certificate,
             "-q",
             f"--base-url={url}",
             "--target-profile=fixtures/profiles/reference.yaml",
-            f"--concurrency={concurrency}",
-            *paths,
-            *extra,
+            *args,
         )
         started = time.perf_counter()
         result = subprocess.run(
@@ -113,12 +112,20 @@ def run_suite(url: str, concurrency: int, scope: str, extra: list[str]) -> dict[
             text=True,
             check=False,
         )
-        elapsed = time.perf_counter() - started
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"the run failed (exit {result.returncode}):\n{result.stdout[-3000:]}"
-            )
-        certificate = json.loads(Path(f"{tmp}/c.json").read_text())
+        seconds = time.perf_counter() - started
+        document = json.loads(certificate.read_text()) if certificate.is_file() else {}
+        tests_file = certificate.with_name("c-tests.json")
+        tests = json.loads(tests_file.read_text()) if tests_file.is_file() else {}
+    return seconds, result, document, tests
+
+
+def run_suite(url: str, concurrency: int, scope: str, extra: list[str]) -> dict[str, Any]:
+    paths = ["suites"] if scope == "default" else ["suites", "--ignore=suites/properties"]
+    elapsed, result, certificate, _tests = timed_run(
+        url, f"--concurrency={concurrency}", *paths, *extra
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the run failed (exit {result.returncode}):\n{result.stdout[-3000:]}")
     return {"seconds": round(elapsed, 2), "requests": certificate["run"]["requests"]}
 
 

@@ -25,19 +25,14 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from concurrency import KEY, ROOT, TokenBucket, served
+from concurrency import KEY, ROOT, TokenBucket, served, timed_run
 
 sys.path.insert(0, str(ROOT / "src"))
 
-import subprocess
-
-from checkout_conformance.selfcheck import suite_command, suite_environment
 from checkout_conformance.server import Delayed, create_app
 
 
@@ -86,28 +81,7 @@ class IetfBucket(TokenBucket):
 
 
 def run(url: str, seed: int, *extra: str) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        certificate = Path(tmp) / "c.json"
-        command = suite_command(
-            certificate,
-            "-q",
-            f"--base-url={url}",
-            "--target-profile=fixtures/profiles/reference.yaml",
-            f"--conformance-seed={seed}",
-            *extra,
-        )
-        started = time.perf_counter()
-        result = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=suite_environment(KEY),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        seconds = time.perf_counter() - started
-        document = json.loads(certificate.read_text())
-        tests = json.loads(certificate.with_name("c-tests.json").read_text())
+    seconds, result, document, tests = timed_run(url, f"--conformance-seed={seed}", *extra)
     overlap = next(
         (line for line in result.stdout.splitlines() if "round trip" in line), ""
     ).removeprefix("checkout-conformance: ")
