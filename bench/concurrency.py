@@ -49,6 +49,15 @@ class TokenBucket:
         self.tokens, self.stamp = rate, time.monotonic()
         self.refused = 0
 
+    def figures(self, wait: int) -> list[tuple[bytes, bytes]]:
+        """What a 429 says of the limit: `Retry-After` and `X-RateLimit-*`."""
+        return [
+            (b"retry-after", str(wait).encode()),
+            (b"x-ratelimit-limit", str(int(self.rate)).encode()),
+            (b"x-ratelimit-remaining", b"0"),
+            (b"x-ratelimit-reset", b"1"),
+        ]
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             now = time.monotonic()
@@ -57,13 +66,7 @@ class TokenBucket:
             if self.tokens < 1:
                 self.refused += 1
                 wait = max(1, math.ceil((1 - self.tokens) / self.rate))
-                headers = [
-                    (b"content-type", b"application/json"),
-                    (b"retry-after", str(wait).encode()),
-                    (b"x-ratelimit-limit", str(int(self.rate)).encode()),
-                    (b"x-ratelimit-remaining", b"0"),
-                    (b"x-ratelimit-reset", b"1"),
-                ]
+                headers = [(b"content-type", b"application/json"), *self.figures(wait)]
                 await send({"type": "http.response.start", "status": 429, "headers": headers})
                 await send(
                     {"type": "http.response.body", "body": b'{"message":"Too many requests"}'}

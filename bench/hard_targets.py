@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,24 +58,11 @@ class EveryNth429:
 class IetfBucket(TokenBucket):
     """A token bucket that states its limit only in the IETF `RateLimit` fields."""
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            now = time.monotonic()
-            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens < 1:
-                self.refused += 1
-                wait = max(1, math.ceil((1 - self.tokens) / self.rate))
-                headers = [
-                    (b"content-type", b"application/json"),
-                    (b"ratelimit-policy", f'"default";q={int(self.rate)};w=1'.encode()),
-                    (b"ratelimit", f'"default";r=0;t={wait}'.encode()),
-                ]
-                await send({"type": "http.response.start", "status": 429, "headers": headers})
-                await send({"type": "http.response.body", "body": b'{"message":"slow down"}'})
-                return
-            self.tokens -= 1
-        await self.app(scope, receive, send)
+    def figures(self, wait: int) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-policy", f'"default";q={int(self.rate)};w=1'.encode()),
+            (b"ratelimit", f'"default";r=0;t={wait}'.encode()),
+        ]
 
 
 def run(url: str, seed: int, *extra: str) -> dict[str, Any]:
