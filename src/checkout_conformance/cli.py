@@ -302,10 +302,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "checkout_conformance.engine.plugin",
         f"--rootdir={Path.cwd()}",
         f"--conformance-suites={','.join(map(str, suites))}",
+        *_default_reports(args.pytest_args),
         *map(str, suites),
         *args.pytest_args,
     ]
     return int(pytest.main(pytest_args))
+
+
+def _default_reports(given: list[str]) -> list[str]:
+    """The reports `scripts/conformance` writes in a checkout, in ./reports, unless the user
+    names their own: JUnit and Allure results beside the certificate."""
+    defaults = []
+    if not any(arg.startswith(("--junitxml", "--junit-xml")) for arg in given):
+        defaults.append("--junitxml=reports/junit.xml")
+    if not any(arg.startswith("--alluredir") for arg in given):
+        defaults.append("--alluredir=reports/allure-results")
+    return defaults
 
 
 def build_parser() -> argparse.ArgumentParser:
