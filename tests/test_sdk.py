@@ -66,3 +66,67 @@ def test_an_invalid_body_raises_unprocessable_entity(client: dodopayments.DodoPa
         )
     assert error.value.status_code == 422
     assert isinstance(error.value.body, dict) and error.value.body["code"] == "INVALID_REQUEST_BODY"
+
+
+# -- GET /checkouts/{id}: the reference server as a mock an SDK user can keep ------------------
+def _status_schema() -> dict[str, object]:
+    """`GetCheckoutSessionsStatus` from the official OpenAPI document the project keeps."""
+    import json
+
+    from checkout_conformance import _resources
+
+    upstream = next(_resources.UPSTREAM_DIR.glob("dodopayments-openapi-*.json"))
+    document = json.loads(upstream.read_text(encoding="utf-8"))
+    schema = dict(document["components"]["schemas"]["GetCheckoutSessionsStatus"])
+    schema["components"] = document["components"]  # for its $ref to IntentStatus
+    return schema
+
+
+def test_a_created_session_is_retrieved_in_the_documented_shape(
+    client: dodopayments.DodoPayments,
+) -> None:
+    import jsonschema
+
+    plain = client.checkout_sessions.create(
+        product_cart=[{"product_id": IDS["one_time_product_id"], "quantity": 1}],
+        customer={"email": "ada@example.com", "name": "Ada Lovelace"},
+    )
+    found = client.checkout_sessions.retrieve(plain.session_id)
+    assert found.id == plain.session_id
+    assert (found.customer_email, found.customer_name) == ("ada@example.com", "Ada Lovelace")
+    assert found.payment_id is None and found.payment_status is None
+    charged = client.checkout_sessions.create(
+        product_cart=[{"product_id": IDS["one_time_product_id"], "quantity": 1}],
+        confirm=True,
+        customer={"customer_id": IDS["customer_id"]},
+        payment_method_id=IDS["payment_method_id"],
+        billing_address=ADDRESS,  # type: ignore[arg-type]
+    )
+    found = client.checkout_sessions.retrieve(charged.session_id)
+    assert found.payment_id == charged.payment_id and found.payment_status == "succeeded"
+    raw = client.checkout_sessions.with_raw_response.retrieve(charged.session_id).json()
+    assert isinstance(raw, dict)
+    jsonschema.validate(raw, _status_schema())
+    with pytest.raises(jsonschema.ValidationError):  # the schema is the one that binds
+        jsonschema.validate({**raw, "payment_status": "paid"}, _status_schema())
+
+
+def test_an_unknown_session_is_404_and_retrieve_needs_the_key(
+    client: dodopayments.DodoPayments, reference_server: RunningServer
+) -> None:
+    with pytest.raises(dodopayments.NotFoundError) as error:
+        client.checkout_sessions.retrieve("cks_this_session_does_not_exist")
+    assert error.value.body == {"code": "NOT_FOUND", "message": "Item not found"}
+    session = client.checkout_sessions.create(
+        product_cart=[{"product_id": IDS["one_time_product_id"], "quantity": 1}]
+    )
+    with (
+        dodopayments.DodoPayments(
+            bearer_token="sk_test_wrong", base_url=reference_server.base_url, max_retries=0
+        ) as stranger,
+        pytest.raises(dodopayments.AuthenticationError),
+    ):
+        stranger.checkout_sessions.retrieve(session.session_id)
+    with reference_server.client() as http:
+        other = http.delete(f"/checkouts/{session.session_id}", headers=reference_server.auth())
+    assert other.status_code == 405 and other.headers["allow"] == "GET, OPTIONS"

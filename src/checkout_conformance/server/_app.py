@@ -17,8 +17,10 @@ import hmac
 import json
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -45,6 +47,8 @@ REQUEST_SCHEMA = "CreateCheckoutSessionRequest"
 MAX_MESSAGE_CHARS = 300
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _ALLOW = (b"allow", b"POST, OPTIONS")
+_ALLOW_GET = (b"allow", b"GET, OPTIONS")
+MAX_SESSIONS = 10_000  # sessions kept for GET /checkouts/{id}, the most recent first
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,9 @@ class ReferenceApp:
         self._rules: list[Rule] = default_rules()
         self._limiter = RateLimiter() if self.config.rate_limit else None
         self._key = self.config.api_key.encode()
+        # The sessions this server created, for `GET /checkouts/{id}` (the SDKs' `retrieve`):
+        # the most recent MAX_SESSIONS, so a long-lived mock stays bounded in memory.
+        self._sessions: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -135,7 +142,12 @@ class ReferenceApp:
 
     # -- the request pipeline ----------------------------------------------------------------
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] not in ("/checkouts", "/checkouts/"):
+        path = scope["path"]
+        session_id = path.removeprefix("/checkouts/").removesuffix("/")
+        if path.startswith("/checkouts/") and session_id and "/" not in session_id:
+            await self._session_status(scope, send, session_id)
+            return
+        if path not in ("/checkouts", "/checkouts/"):
             await self._send_error(send, ApiError(404, errors.NOT_FOUND, "Item not found"))
             return
         method = scope["method"]
@@ -170,14 +182,7 @@ class ReferenceApp:
                 )
                 return
         if not authenticated:
-            challenge = b'Bearer realm="dodopayments"'
-            if authorization is not None:
-                challenge += b', error="invalid_token"'
-            await self._send_error(
-                send,
-                ApiError(401, errors.UNAUTHORIZED, errors.UNAUTHORIZED_MESSAGE),
-                [*extra, (b"www-authenticate", challenge)],
-            )
+            await self._refuse_credentials(send, authorization, extra)
             return
 
         try:
@@ -187,6 +192,63 @@ class ReferenceApp:
             await self._send_error(send, error, extra)
             return
         await self._send(send, 200, orjson.dumps(session), [*_JSON_HEADERS, *extra])
+
+    async def _refuse_credentials(
+        self, send: Send, authorization: bytes | None, extra: list[tuple[bytes, bytes]]
+    ) -> None:
+        challenge = b'Bearer realm="dodopayments"'
+        if authorization is not None:
+            challenge += b', error="invalid_token"'
+        await self._send_error(
+            send,
+            ApiError(401, errors.UNAUTHORIZED, errors.UNAUTHORIZED_MESSAGE),
+            [*extra, (b"www-authenticate", challenge)],
+        )
+
+    async def _session_status(self, scope: Scope, send: Send, session_id: str) -> None:
+        """`GET /checkouts/{id}` (upstream `get_checkout_sessions_status`): a session this server
+        created, in the `GetCheckoutSessionsStatus` shape; 404 with the documented body for any
+        other id; the same authentication as `POST /checkouts`."""
+        method = scope["method"]
+        if method == "OPTIONS":
+            await self._send(send, 204, b"", [_ALLOW_GET])
+            return
+        if method != "GET":
+            message = f"{method} is not allowed on /checkouts/{{id}}"
+            await self._send_error(
+                send, ApiError(405, errors.METHOD_NOT_ALLOWED, message), [_ALLOW_GET]
+            )
+            return
+        authorization = next((v for n, v in scope["headers"] if n == b"authorization"), None)
+        if not self._authenticated(authorization):
+            await self._refuse_credentials(send, authorization, [])
+            return
+        status = self._sessions.get(session_id)
+        if status is None:
+            await self._send_error(send, ApiError(404, errors.NOT_FOUND, "Item not found"))
+            return
+        await self._send(send, 200, orjson.dumps(status), list(_JSON_HEADERS))
+
+    def _remember(self, session: dict[str, Any], body: dict[str, Any]) -> None:
+        given = body.get("customer")
+        customer: dict[str, Any] = given if isinstance(given, dict) else {}
+        charged = is_charge(body) and session["payment_id"] is not None
+        self._sessions[session["session_id"]] = {
+            "id": session["session_id"],
+            "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "customer_email": customer.get("email"),
+            "customer_name": customer.get("name"),
+            "payment_id": session["payment_id"],
+            # A charge of a saved payment method is processed at once; a confirmed session
+            # without one waits for the customer's payment method.
+            "payment_status": "succeeded"
+            if charged
+            else "requires_payment_method"
+            if session["payment_id"] is not None
+            else None,
+        }
+        while len(self._sessions) > MAX_SESSIONS:
+            self._sessions.popitem(last=False)
 
     def _authenticated(self, authorization: bytes | None) -> bool:
         if authorization is None:
@@ -268,13 +330,15 @@ class ReferenceApp:
         else:
             checkout_url = f"{self.config.checkout_host}/session/{session_id}"
         payment_id = new_id("pay_") if confirmed else None
-        return {
+        session = {
             "session_id": session_id,
             "checkout_url": checkout_url,
             "payment_id": payment_id,
             "client_secret": f"{payment_id}_secret_{new_id('', 24)}" if payment_id else None,
             "publishable_key": "pk_test_checkout_conformance_reference" if confirmed else None,
         }
+        self._remember(session, body)
+        return session
 
     # -- sending -----------------------------------------------------------------------------
     async def _send_error(
