@@ -4,6 +4,7 @@ in bounded time, and nothing leaks the key."""
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -311,3 +312,23 @@ def test_the_scan_command_reports_places_not_the_key(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "leaky.log:2: the key ($DODO_PAYMENTS_API_KEY, base64)" in result.stdout
     assert CANARY not in result.stdout
+    assert result.stdout.count("leaky.log:2:") == 1  # one occurrence, one hit
+
+
+@pytest.mark.parametrize("around", ["user:{}", ":{}", "ab:{}", "{}:x", "abcd:{}:efg"])
+def test_the_key_is_found_and_redacted_inside_other_base64(around: str) -> None:
+    import base64
+
+    from checkout_conformance.redact import Redactor
+
+    header = "Authorization: Basic " + base64.b64encode(around.format(CANARY).encode()).decode()
+    path = Path(tempfile.mkdtemp()) / "basic.log"
+    path.write_text(header + "\n")
+    labels = [label for _, _, label in scan([path], CANARY)]
+    assert len(labels) == 1 and labels[0].startswith("base64"), labels  # found, once
+    redactor = Redactor()
+    redactor.add(CANARY)
+    cleaned = redactor.text(header)
+    assert cleaned != header
+    path.write_text(cleaned + "\n")
+    assert scan([path], CANARY) == []

@@ -290,11 +290,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     from . import _resources
+    from .engine._settings import SCENARIO_PATTERNS
 
     suites = [Path(suite).expanduser().resolve() for suite in args.suite or []]
     for suite in suites:
         if not suite.exists():
             raise UsageError(f"--suite {suite}: no such file or folder")
+        if suite.is_dir() and not any(next(suite.rglob(p), None) for p in SCENARIO_PATTERNS):
+            raise UsageError(
+                f"--suite {suite}: holds no scenario files (*.yaml, *.yml) and no property"
+                " tests (test_*.py); see `checkout-conformance run --help` and the README's"
+                " scenario format"
+            )
     if not suites or args.include_packaged:
         suites.insert(0, _resources.SUITES_DIR)
     pytest_args = [

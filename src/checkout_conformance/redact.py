@@ -54,6 +54,14 @@ def encoded_forms(value: str) -> dict[str, str]:
             encoded = encoder(data).decode()
             forms.setdefault(encoded, label)
             forms.setdefault(encoded.rstrip("="), label)
+    # The key inside other base64 (`user:KEY` or `:KEY` as Basic credentials, `KEY:x`): the
+    # characters its bytes alone decide, for each of the three alignments it can have.
+    for offset in (0, 1, 2):
+        whole_groups = (offset + len(raw)) // 3
+        for encoder in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encoder(b"\0" * offset + raw).decode()
+            inner = encoded[4 if offset else 0 : 4 * whole_groups]
+            forms.setdefault(inner, "base64 inside other credentials")
     for encoded in (urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)):
         if encoded != value:
             forms.setdefault(encoded, "URL-encoded")
@@ -190,5 +198,9 @@ def scan(paths: Iterable[Path], secret: str) -> list[tuple[Path, int, str]]:
             except OSError:
                 continue
             for number, line in enumerate(text.splitlines(), start=1):
-                hits.extend((path, number, label) for form, label in forms.items() if form in line)
+                found = [form for form in forms if form in line]
+                # One hit per occurrence: a form found inside a longer one found is the same.
+                kept = [f for f in found if not any(f != g and f in g for g in found)]
+                labels = dict.fromkeys(forms[form] for form in kept)
+                hits.extend((path, number, label) for label in labels)
     return hits
