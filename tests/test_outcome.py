@@ -261,6 +261,12 @@ def test_a_broken_run_leaves_its_own_outcome_everywhere(tmp_path: Path) -> None:
     document = json.loads((reports / "certificate.json").read_text())
     assert document["verdict"] == "broken"
     assert "refused" in document["broken"]
+    assert "/checkouts" not in document["broken"]  # a URL as scheme and host, no more
+    assert document["run"]["tests"] == 0 and document["run"]["not_run"] > 1000
+    assert document["run"]["selected"] is False  # partial, but not a selection
+    markdown = (reports / "certificate.md").read_text()
+    assert "a selection of the suite" not in markdown
+    assert markdown.count("refused") == 1  # the reason once, not once per requirement
     assert document["exit_status"] == 3
     assert certificate.verify(document) == []
     assert "verdict: broken" in run.output and "Traceback" not in run.output
@@ -453,6 +459,9 @@ def test_x_stops_on_a_must_failure_only_and_never_certifies_what_did_not_run(
     assert run.exit_code == 0, run.output
     assert run.certificate["verdict"] == "conformant-with-warnings"
     assert run.certificate["run"]["not_run"] == 0 and "warned" in run.output
+    # AUTH-010 (a 401's WWW-Authenticate) applied nowhere: no 401 came. Said so, not "no test".
+    auth_010 = next(r for r in run.certificate["requirements"] if r["id"] == "AUTH-010")
+    assert auth_010["status"] == "not_tested" and "conditional" in auth_010["reasons"][0]
 
     run = run_x_against("--mutant", "curl-url-with-payment-method")
     assert run.exit_code == 1, run.output
@@ -484,6 +493,8 @@ def test_a_certificate_names_files_and_command_portably(tmp_path: Path) -> None:
     text = " ".join(command)
     assert "secret" not in text and "/v1" not in text and "user" not in text
     assert "--base-url=https://sandbox.example.test:8443" in text
+    said = "refused: POST https://u:p@sandbox.example.test/v1/checkouts?x=1 got 401"
+    assert certificate.portable_text(said) == "refused: POST https://sandbox.example.test got 401"
     assert str(tmp_path) not in text and "/elsewhere" not in text
     assert command[0] == "--rootdir=." and ".../profile.yaml" in command
     names = certificate.scenario_hashes([SUITES_DIR, ROOT / "tests"])

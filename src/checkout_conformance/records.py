@@ -48,6 +48,7 @@ class Record(TypedDict):
     error: NotRequired[str]  # a suite error: what is wrong with the suite, not the target
     skip_reason: NotRequired[str]  # why it was not tested
     missing_key: NotRequired[str]  # not covered: the optional profile key that would cover it
+    not_applicable: NotRequired[list[str]]  # conditional checks whose condition never held
     worst_level: NotRequired[Level]  # the most serious level among its failures
     generated: NotRequired[GeneratedCases]  # the property test's cases
     cases_cache: NotRequired[str]  # --cases-cache: "replayed from PATH" or "kept in PATH"

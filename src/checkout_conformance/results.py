@@ -88,7 +88,10 @@ class RequirementResult:
 def requirement_results(records: Iterable[Record], catalog: Catalog) -> list[RequirementResult]:
     """One result per catalog requirement, in catalog order."""
     results = {r.id: RequirementResult(r.id, r.level, r.area, r.title) for r in catalog}
+    inapplicable: dict[str, int] = {}  # tests whose conditional check of it never applied
     for record in records:
+        for requirement_id in record.get("not_applicable", []):
+            inapplicable[requirement_id] = inapplicable.get(requirement_id, 0) + 1
         for requirement_id, status in record["requirements"].items():
             result = results.get(requirement_id)
             if result is None:
@@ -108,6 +111,11 @@ def requirement_results(records: Iterable[Record], catalog: Catalog) -> list[Req
             result.tests.append(test)
     for result in results.values():
         result.status, result.reasons = _status(result.tests)
+        if not result.tests and inapplicable.get(result.id):
+            result.reasons = [
+                f"its check is conditional and applied in none of the {inapplicable[result.id]}"
+                " tests that make it (the spec's rule: judged only where the condition held)"
+            ]
     return list(results.values())
 
 

@@ -24,6 +24,7 @@ from ._names import (
     PACKAGED_PREFIX,
     combined_hash,
     portable_command,
+    portable_text,
     scenario_hashes,
     suite_root_name,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "git_commit",
     "markdown",
     "portable_command",
+    "portable_text",
     "scenario_hashes",
     "schema_errors",
     "sign",

@@ -27,7 +27,7 @@ from ..results import (
     smallest_first,
     verdict,
 )
-from ._names import combined_hash
+from ._names import combined_hash, portable_text
 from ._render import badge, markdown
 
 CERTIFICATE_VERSION = 3
@@ -45,7 +45,7 @@ class RunInfo:
     profile_name: str
     profile_kind: str
     fail_on_should: bool
-    partial: bool
+    partial: bool  # a selection of the suite (-k, -m, paths); tests that never ran count too
     started: datetime
     finished: datetime
     seed: int | None = None
@@ -172,9 +172,10 @@ def build(
     records = list(records)
     results = requirement_results(records, catalog)
     suite_errors = sorted({r.get("error", "") for r in records if r["kind"] == "suite_error"})
+    partial = run.partial or run.not_run > 0
     outcome = verdict(
         results,
-        partial=run.partial,
+        partial=partial,
         broken=run.broken is not None,
         suite_errors=bool(suite_errors),
     )
@@ -191,7 +192,7 @@ def build(
         "certificate_version": CERTIFICATE_VERSION,
         "verdict": outcome,
         "verdict_rule": VERDICT_RULES[outcome],
-        "broken": run.broken,
+        "broken": portable_text(run.broken) if run.broken is not None else None,
         "verdict_rules": VERDICT_RULES,
         "implementation": implementation,
         "suite": {
@@ -213,9 +214,10 @@ def build(
             "command": run.command_line,
             "seed": run.seed,
             "fail_on_should": run.fail_on_should,
-            "partial": run.partial,
+            "partial": partial,
+            "selected": run.partial,
             "switches": run.switches,
-            "tests": len(records),
+            "tests": len(records) - run.not_run,  # tests that ran; never-run ones are not_run
             "not_run": run.not_run,
             "rate_limit_retries": total(records, "rate_limited"),
             "pace": _pace(records, run.max_rps),

@@ -40,6 +40,11 @@ def scenario_hashes(suites: Iterable[Path]) -> dict[str, str]:
 _URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^/\s?#]+)[^\s]*", re.IGNORECASE)
 
 
+def portable_text(text: str) -> str:
+    """A message as a certificate keeps it: every URL in it as its scheme and host."""
+    return _URL.sub(lambda m: f"{m.group(1)}://{m.group(2).rpartition('@')[2]}", text)
+
+
 def _portable_path(text: str, invocation_dir: Path) -> str:
     path = Path(text)
     if not path.is_absolute():
@@ -55,7 +60,7 @@ def portable_command(args: Iterable[str], invocation_dir: Path) -> list[str]:
     other absolute path as its last part."""
 
     def value(text: str) -> str:
-        text = _URL.sub(lambda m: f"{m.group(1)}://{m.group(2).rpartition('@')[2]}", text)
+        text = portable_text(text)
         return ",".join(_portable_path(part, invocation_dir) for part in text.split(","))
 
     shown = []

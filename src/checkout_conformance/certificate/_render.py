@@ -39,7 +39,7 @@ def markdown(certificate: Mapping[str, Any]) -> str:
         f"# `POST /checkouts` conformance: **{certificate['verdict']}**",
         "",
         f"{certificate['verdict_rule'][0].upper()}{certificate['verdict_rule'][1:]}."
-        + (" This was a partial run (a selection of the suite)." if run["partial"] else "")
+        + (" This was a partial run (a selection of the suite)." if run.get("selected") else "")
         + (
             f" {run['not_run']} collected tests never ran (the run stopped early)."
             if run.get("not_run")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from .._yamlfile import DataFileError, display_path
-from ..catalog import Catalog, worst_level
+from ..catalog import Catalog, blocks_run, worst_level
 from ..records import (
     Record,
     mark_suite_error,
@@ -41,6 +41,13 @@ class ScenarioFailed(AssertionError):
     """The implementation did not meet a scenario's expectations; the text is already redacted."""
 
     __module__ = "builtins"  # reports (Allure) show `ScenarioFailed: [MUST] ...`, no module path
+
+
+class ScenarioWarned(ScenarioFailed):
+    """Only requirements that do not fail the run (SHOULD, MAY) were missed: a pass with a
+    warning, named so wherever the exception's name is shown (Allure's status details)."""
+
+    __module__ = "builtins"
 
 
 class TransportFailed(AssertionError):
@@ -196,6 +203,9 @@ class ScenarioItem(pytest.Item):
         assert run is not None
         _allure.attach_run(self, run, target.redactor)
         record["requirements"] = run.requirement_status()
+        never_applied = run.not_applicable()
+        if never_applied:
+            record["not_applicable"] = never_applied
         mismatches = run.mismatches
         if not mismatches:
             self._release(run)
@@ -229,6 +239,9 @@ class ScenarioItem(pytest.Item):
         self._release(run)
         if run.steps[-1].exchange.status is None:
             raise TransportFailed(text)
+        levels = {library.catalog[m.requirement].level for m in mismatches}
+        if not blocks_run(levels, state.settings.fail_on_should):
+            raise ScenarioWarned(text)
         raise ScenarioFailed(text)
 
     @staticmethod

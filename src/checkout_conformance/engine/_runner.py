@@ -52,6 +52,12 @@ class CaseRun:
         """Sends that answered 429 and were repeated after waiting."""
         return sum(step.exchange.attempts - 1 for step in self.steps)
 
+    def not_applicable(self) -> list[str]:
+        """Requirements this case checks only under a condition that never held here."""
+        checked = {requirement for run in self.steps for requirement in run.evaluated}
+        conditional = {requirement for run in self.steps for requirement in run.not_applicable}
+        return sorted(conditional - checked)
+
     def requirement_status(self) -> dict[str, Status]:
         """passed | failed per requirement checked; `not_tested` where an earlier step failed.
 
