@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import dodopayments
 import pytest
@@ -30,14 +31,19 @@ def test_a_session_is_created_and_parsed(client: dodopayments.DodoPayments) -> N
     assert session.checkout_url is not None and session.checkout_url.startswith("https://")
 
 
-def test_payment_method_flow_gives_no_checkout_url(client: dodopayments.DodoPayments) -> None:
-    session = client.checkout_sessions.create(
+def _charge(client: dodopayments.DodoPayments) -> Any:
+    """A session that charges the profile's saved payment method."""
+    return client.checkout_sessions.create(
         product_cart=[{"product_id": IDS["one_time_product_id"], "quantity": 1}],
         confirm=True,
         customer={"customer_id": IDS["customer_id"]},
         payment_method_id=IDS["payment_method_id"],
         billing_address=ADDRESS,  # type: ignore[arg-type]
     )
+
+
+def test_payment_method_flow_gives_no_checkout_url(client: dodopayments.DodoPayments) -> None:
+    session = _charge(client)
     assert session.checkout_url is None
     assert session.payment_id is not None
 
@@ -95,13 +101,7 @@ def test_a_created_session_is_retrieved_in_the_documented_shape(
     assert found.id == plain.session_id
     assert (found.customer_email, found.customer_name) == ("ada@example.com", "Ada Lovelace")
     assert found.payment_id is None and found.payment_status is None
-    charged = client.checkout_sessions.create(
-        product_cart=[{"product_id": IDS["one_time_product_id"], "quantity": 1}],
-        confirm=True,
-        customer={"customer_id": IDS["customer_id"]},
-        payment_method_id=IDS["payment_method_id"],
-        billing_address=ADDRESS,  # type: ignore[arg-type]
-    )
+    charged = _charge(client)
     found = client.checkout_sessions.retrieve(charged.session_id)
     assert found.payment_id == charged.payment_id and found.payment_status == "succeeded"
     raw = client.checkout_sessions.with_raw_response.retrieve(charged.session_id).json()
