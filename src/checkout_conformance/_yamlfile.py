@@ -141,6 +141,13 @@ def line_at(document: Any, location: Iterable[str | int]) -> int | None:
     return line
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name `name` was most likely meant to be, if one is close enough: the one rule
+    behind every "did you mean" (data files, scenario names, command-line choices)."""
+    found = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
 def _suggestions(error: jsonschema.ValidationError) -> str:
     """`'bodyy': did you mean 'body'?` for each unexpected key with a close allowed one."""
     allowed = (
@@ -151,9 +158,9 @@ def _suggestions(error: jsonschema.ValidationError) -> str:
     )
     hints = []
     for key in unexpected:
-        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        close = closest(str(key), allowed)
         if close:
-            hints.append(f"{key!r}: did you mean {close[0]!r}?")
+            hints.append(f"{key!r}: did you mean {close!r}?")
     return " ".join(hints)
 
 
@@ -173,9 +180,9 @@ def _describe(error: jsonschema.ValidationError, schema_path: Path | None = None
         unexpected = [str(k) for k in error.instance if k not in allowed]
         required = error.validator_value if isinstance(error.validator_value, list) else []
         for missing in (str(k) for k in required if k not in error.instance):
-            close = difflib.get_close_matches(missing, unexpected, n=1, cutoff=0.6)
+            close = closest(missing, unexpected)
             if close:
-                return f"{where}: {close[0]!r}: did you mean {missing!r}? ({error.message})"
+                return f"{where}: {close!r}: did you mean {missing!r}? ({error.message})"
     if error.validator in ("oneOf", "anyOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)
         return f"{where}: {best.message}"

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from ._contract_build import ContractBuildError, record_upstream, write_contract
-from ._yamlfile import DataFileError
+from ._yamlfile import DataFileError, closest
 
 API_KEY_ENV = "DODO_PAYMENTS_API_KEY"
 
@@ -226,10 +226,8 @@ def _cmd_certificate_keygen(args: argparse.Namespace) -> int:
 
 def _unknown(option: str, name: str, known: list[str]) -> str:
     """`unknown --mutant 'x'; did you mean 'y'?`, then every known name."""
-    import difflib
-
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(name, known)
+    hint = f"; did you mean {close!r}?" if close else ""
     return f"unknown {option} {name!r}{hint} (known: {', '.join(known)})"
 
 

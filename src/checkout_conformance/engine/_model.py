@@ -8,7 +8,6 @@ and line, and fails only that file's items.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,7 @@ from .._yamlfile import (
     DataFileError,
     YamlList,
     YamlMap,
+    closest,
     display_path,
     document_errors,
     load_yaml,
@@ -396,8 +396,8 @@ class _Parser:
 
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(name, known)
+    return f"; did you mean {close!r}?" if close else ""
 
 
 @functools.cache
