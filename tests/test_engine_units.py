@@ -241,7 +241,7 @@ def test_a_misspelled_key_gets_a_suggestion_and_the_schema_named(tmp_path: Any) 
     with pytest.raises(DataFileError) as caught:
         validate_document(scenario, load_yaml(scenario), _resources.SCENARIO_SCHEMA_PATH)
     assert "'bodyy': did you mean 'body'?" in str(caught.value)
-    assert "scenario.schema.json" in str(caught.value)
+    assert "`checkout-conformance show schema scenario`" in str(caught.value)
 
 
 def test_a_misspelled_mutant_variant_or_selfcheck_name_gets_a_suggestion() -> None:

@@ -169,7 +169,7 @@ def _describe(error: jsonschema.ValidationError, schema_path: Path | None = None
     where = where.lstrip(".") or "(top level)"
     if error.validator == "additionalProperties":
         hint = _suggestions(error)
-        schema = f" in {schema_path.name}" if schema_path else ""
+        schema = f": {_schema_hint(schema_path)}" if schema_path else ""
         return (
             f"{where}: {error.message}"
             + (f"; {hint}" if hint else "")
@@ -187,6 +187,12 @@ def _describe(error: jsonschema.ValidationError, schema_path: Path | None = None
         best = jsonschema.exceptions.best_match(error.context)
         return f"{where}: {best.message}"
     return f"{where}: {error.message}"
+
+
+def _schema_hint(schema_path: Path) -> str:
+    from .show import schema_hint  # show reads data files through this module
+
+    return schema_hint(schema_path)
 
 
 def validate_document(path: Path, document: Any, schema_path: Path) -> None:

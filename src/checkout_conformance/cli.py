@@ -264,6 +264,35 @@ def _cmd_selfcheck(args: argparse.Namespace) -> int:
     return 0 if all(outcome.ok for outcome in outcomes) else 1
 
 
+def _cmd_show(args: argparse.Namespace) -> int:
+    from .show import ShowError, show
+
+    try:
+        print(show(args.topic, args.name))
+    except ShowError as exc:
+        raise UsageError(f"show {args.topic}: {exc}") from None
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import Allure, ReportError, build_report, require_results
+
+    try:
+        require_results(Path(args.results))
+        allure = Allure.find()
+        print(f"building the HTML report with {allure.how}", file=sys.stderr, flush=True)
+        index = build_report(
+            Path(args.results),
+            Path(args.output),
+            Path(args.certificate) if args.certificate else None,
+            allure=allure,
+        )
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"report: {index} (requirements: {index.parent / 'requirements.html'})")
+    return 0
+
+
 def _cmd_scan_secrets(args: argparse.Namespace) -> int:
     from .redact import scan
 
@@ -452,6 +481,48 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --suite: run the packaged suite too",
     )
     run.set_defaults(handler=_cmd_run, takes_pytest_args=True)
+
+    report = commands.add_parser(
+        "report",
+        help="build the HTML report (Allure 3, one file) from a run's Allure results",
+        description="One self-contained HTML report that opens from file://, grouped by"
+        " requirement, with the verdict in its title. Needs Node.js 20+ (Allure 3 runs through"
+        " npx, the version pinned by this package).",
+    )
+    report.add_argument(
+        "results",
+        metavar="RESULTS_DIR",
+        nargs="?",
+        default="reports/allure-results",
+        help="the Allure results of a run (default: reports/allure-results)",
+    )
+    report.add_argument(
+        "-o",
+        "--output",
+        default="reports/allure-report",
+        help="the report folder (default: reports/allure-report)",
+    )
+    report.add_argument(
+        "--certificate",
+        metavar="PATH",
+        help="the run's certificate, for the verdict (default: certificate.json beside the"
+        " results)",
+    )
+    report.set_defaults(handler=_cmd_report)
+
+    from .show import TOPICS
+
+    show = commands.add_parser(
+        "show",
+        help="print what errors refer to: requirements, bodies, groups, profile, schema",
+        description="Prints the suite's data files from the installed package: the requirement"
+        " catalog, the named request bodies and expectation groups scenarios use, the bundled"
+        " profiles, and the JSON Schemas of scenarios, profiles, certificates and the catalog"
+        " (and the contract). Without NAME, the list; with NAME, that entry.",
+    )
+    show.add_argument("topic", metavar="TOPIC", help=f"one of: {', '.join(TOPICS)}")
+    show.add_argument("name", metavar="NAME", nargs="?", help="one entry (default: the list)")
+    show.set_defaults(handler=_cmd_show)
 
     scan = commands.add_parser(
         "scan-secrets", help="look for the API key (and its encoded forms) in reports and logs"

@@ -27,6 +27,7 @@ from .._yamlfile import (
 )
 from ..catalog import Catalog
 from ..contract import Contract
+from ..show import hint
 from ._bodies import BodyLibrary
 from ._template import FILTERS, references
 
@@ -152,7 +153,7 @@ class _Parser:
                 line,
                 f"unknown requirement {value!r}"
                 f"{_did_you_mean(value, (r.id for r in self.library.catalog))}"
-                " (IDs are listed in contracts/requirements.yaml)",
+                f" (the IDs: {hint('requirements')})",
             )
         return value
 
@@ -178,7 +179,7 @@ class _Parser:
                         item.line_of("use"),
                         f"unknown expectation group {name!r}"
                         f"{_did_you_mean(str(name), self.library.groups.groups)}"
-                        " (groups are in fixtures/expectations.yaml)",
+                        f" (the groups: {hint('groups', self.library.groups.path)})",
                     )
                 if name in via:
                     raise self.fail(item.line_of("use"), f"expectation group {name!r} uses itself")
@@ -257,14 +258,14 @@ class _Parser:
             raise self.fail(
                 raw.line_of("body"),
                 f"unknown body {body!r}{_did_you_mean(body, self.library.bodies.specs)}"
-                " (bodies are in fixtures/bodies.yaml)",
+                f" (the bodies: {hint('bodies', self.library.bodies.path)})",
             )
         if isinstance(body, Mapping) and "from" in body and body["from"] not in self.library.bodies:
             raise self.fail(
                 body.line_of("from") if isinstance(body, YamlMap) else raw.line,
                 f"unknown body {body['from']!r}"
                 f"{_did_you_mean(str(body['from']), self.library.bodies.specs)}"
-                " (bodies are in fixtures/bodies.yaml)",
+                f" (the bodies: {hint('bodies', self.library.bodies.path)})",
             )
         return RequestSpec(
             method=raw.get("method", "POST"),

@@ -308,7 +308,7 @@ def _check_suite(suite: Path, origin: str) -> None:
     if not found:
         raise pytest.UsageError(
             f"{where}: holds no scenario files (*.yaml, *.yml) and no property tests"
-            " (test_*.py); the format is in contracts/scenario.schema.json"
+            " (test_*.py); the format: `checkout-conformance show schema scenario`"
         )
 
 
@@ -336,8 +336,8 @@ def load_settings(config: pytest.Config) -> Settings:
         if base_url is not None:
             raise pytest.UsageError(
                 "--base-url needs --target-profile PATH: a profile naming the ids that exist on"
-                " that server (format: contracts/profile.schema.json; example:"
-                f" fixtures/profiles/{_resources.REFERENCE_PROFILE_PATH.name})"
+                " that server (the format: `checkout-conformance show schema profile`; an"
+                " example: `checkout-conformance show profile reference`)"
             )
         profile_path = _resources.REFERENCE_PROFILE_PATH
     else:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from .. import __version__, _resources, certificate, properties
+from .. import __version__, certificate, properties
 from .._yamlfile import DataFileError
 from ..catalog import load_catalog
 from ..contract import load_contract
@@ -88,12 +88,9 @@ def _report_paths(state: SessionState) -> list[str]:
             lines.append(f"generated cases of {record['test']}: {record['cases_cache']}")
     allure = getattr(config.option, "allure_report_dir", None)
     if allure:
-        how = (
-            "scripts/allure-report"
-            if _resources.project_root() is not None
-            else f"npx allure generate {allure} (Allure 3, Node.js 20+)"
+        lines.append(
+            f"Allure results: {allure} (HTML report: checkout-conformance report {allure})"
         )
-        lines.append(f"Allure results: {allure} (HTML report: {how})")
     html = config.getoption("htmlpath", None)
     if html:
         lines.append(f"HTML report: {Path(html).resolve()}")
