@@ -187,14 +187,27 @@ def test_every_output_agrees_with_the_certificate(
 
     # Markdown, badge and terminal render the certificate's verdict and failures.
     markdown = certificate.markdown(document)
-    lines = "\n".join(certificate.terminal_lines(document))
     assert f"**{document['verdict']}**" in markdown.splitlines()[0]
-    assert lines.startswith(f"verdict: {document['verdict']} ")
-    assert f"exit status: {code}" in lines and f"Exit status {code}." in markdown
+    # Read from the bottom (a CI log's tail): the exit status, the verdict, and within the
+    # last 29 lines (pytest's own count line is the 30th) every requirement that failed.
+    tail = certificate.terminal_lines(document, CATALOG.headline)[-29:]
+    assert tail[-1] == f"exit status: {code}" and f"Exit status {code}." in markdown
+    assert tail[-2].startswith(f"verdict: {document['verdict']} ")
+    failed_lines = [line for line in tail if line.startswith(("FAILED ", "WARNING"))]
     for requirement_id, status in statuses.items():
         if status == "failed":
             assert f"**{requirement_id}**" in markdown
-            assert f" {requirement_id} ({LEVEL[requirement_id]}) failed in " in lines
+            assert any(requirement_id in line for line in failed_lines), requirement_id
+    blocking = [
+        r["id"]
+        for r in document["requirements"]
+        if r["status"] == "failed"
+        and (r["level"] == "MUST" or (fail_on_should and r["level"] == "SHOULD"))
+    ]
+    if blocking:  # blocking failures first, the headline rule first among them
+        first = failed_lines[0]
+        headline = [i for i in blocking if i.startswith(CATALOG.headline + "-")]
+        assert first.startswith(f"FAILED  {(headline or blocking)[0]} ")
     badge = certificate.badge(document)
     assert (badge["message"] == "run broken") == bool(broken)
 
@@ -621,3 +634,68 @@ def test_every_junit_case_follows_the_naming_scheme_control_characters_included(
     assert [c.get("classname") for c in cases] == ["checkouts.robustness.hostile"] * len(cases)
     assert any("#x00" in str(c.get("name")) for c in cases)
     assert all(str(c.get("name")).startswith("ROB-001: ") for c in cases)
+
+
+# -- the output ends with the verdict (issue 24) ---------------------------------------------
+def _accepts_everything(answer: Any) -> None:
+    """A stand-in that says yes to anything (as a permissive mock does): every refusal becomes
+    a session with a checkout_url, and charges get one too."""
+    if answer.status in (400, 401, 403, 404, 409, 422):
+        answer.status = 200
+        answer.body = {"session_id": "cks_faulty", "checkout_url": "https://checkout.example/x"}
+    elif isinstance(answer.body, dict) and "session_id" in answer.body:
+        answer.body["checkout_url"] = "https://checkout.example/leak"
+
+
+@pytest.mark.e2e
+@pytest.mark.heavy(15)
+def test_against_a_faulty_server_the_last_30_lines_hold_the_verdict_and_every_failed_must(
+    tmp_path: Path,
+) -> None:
+    from .servers import rewrite_of_reference, serve_in_thread
+
+    with serve_in_thread(rewrite_of_reference(_accepts_everything)) as url:
+        run = run_suite(tmp_path, "--examples=20", base_url=url, api_key=TEST_KEY)
+        short = run_suite(
+            tmp_path / "short",
+            "suites/auth",
+            "--conformance-output=short",
+            base_url=url,
+            api_key=TEST_KEY,
+        )
+    assert run.exit_code == 1, run.output[-3000:]
+    document = run.certificate
+    failed_must = [
+        r["id"]
+        for r in document["requirements"]
+        if r["status"] == "failed" and r["level"] == "MUST"
+    ]
+    assert len(failed_must) > 20  # more than fit one per line: the tail still names them all
+    output = run.output.splitlines()
+    assert len(output) > 1000  # tracebacks and the failed-test list come first
+    tail = output[-30:]
+    assert any(line.startswith(f"verdict: {document['verdict']} (") for line in tail)
+    assert tail[-1].startswith("=") and " failed, " in tail[-1]  # pytest's count line, last
+    for requirement_id in failed_must:
+        assert any(line.startswith("FAILED ") and requirement_id in line for line in tail), (
+            requirement_id
+        )
+    first_failed = next(line for line in output if line.startswith("FAILED  "))
+    assert first_failed.startswith("FAILED  CURL-001 (MUST) failed in ")
+
+    # The short output for CI logs: no tracebacks, no per-test list, the same ending.
+    assert short.exit_code == 1, short.output[-3000:]
+    assert "Traceback" not in short.output and "FAILED suites/" not in short.output
+    assert "___ " not in short.output  # no per-test failure sections
+    assert len(short.output.splitlines()) < 40, short.output
+    assert short.output.splitlines()[-2].startswith("exit status: 1")
+
+
+@pytest.mark.e2e
+def test_a_misspelled_option_gets_a_suggestion_with_the_suites_own_names(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "--target-profle=fixtures/profiles/reference.yaml")
+    assert run.exit_code == 4
+    assert "did you mean --target-profile=fixtures/profiles/reference.yaml?" in run.output
+    bad = run_suite(tmp_path, "--conformance-output=shrt")
+    assert bad.exit_code == 4
+    assert "expected one of full, short, got 'shrt'; did you mean 'short'?" in bad.output

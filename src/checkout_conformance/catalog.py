@@ -52,9 +52,12 @@ class Requirement:
 class Catalog:
     """The requirements by ID, in catalog order."""
 
-    def __init__(self, requirements: list[Requirement], path: Path | None = None) -> None:
+    def __init__(
+        self, requirements: list[Requirement], path: Path | None = None, headline: str = ""
+    ) -> None:
         self._by_id = {requirement.id: requirement for requirement in requirements}
         self.path = path
+        self.headline = headline  # the area summaries put first among failures
 
     @classmethod
     def load(cls, path: Path = _resources.CATALOG_PATH) -> Catalog:
@@ -84,7 +87,12 @@ class Catalog:
                     area_title=areas[row["area"]],
                 )
             )
-        return cls(requirements, path)
+        headline = str(document.get("headline", ""))
+        if headline and headline not in areas:
+            raise DataFileError(
+                path, document.line_of("headline"), f"headline {headline!r} is not in `areas`"
+            )
+        return cls(requirements, path, headline)
 
     def __iter__(self) -> Iterator[Requirement]:
         return iter(self._by_id.values())

@@ -317,7 +317,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     from . import _resources
-    from .engine._settings import SCENARIO_PATTERNS
+    from .engine._settings import SCENARIO_PATTERNS, reports_dir
 
     suites = [Path(suite).expanduser().resolve() for suite in args.suite or []]
     for suite in suites:
@@ -336,21 +336,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "checkout_conformance.engine.plugin",
         f"--rootdir={Path.cwd()}",
         f"--conformance-suites={','.join(map(str, suites))}",
-        *_default_reports(args.pytest_args),
+        *_default_reports(args.pytest_args, reports_dir(suites)),
         *map(str, suites),
         *args.pytest_args,
     ]
     return int(pytest.main(pytest_args))
 
 
-def _default_reports(given: list[str]) -> list[str]:
-    """The reports `scripts/conformance` writes in a checkout, in ./reports, unless the user
-    names their own: JUnit and Allure results beside the certificate."""
+def _default_reports(given: list[str], folder: Path) -> list[str]:
+    """The reports `scripts/conformance` writes in a checkout, in ./reports (./reports/NAME for
+    one's own scenarios), unless the user names their own: JUnit and Allure results beside the
+    certificate."""
     defaults = []
     if not any(arg.startswith(("--junitxml", "--junit-xml")) for arg in given):
-        defaults.append("--junitxml=reports/junit.xml")
+        defaults.append(f"--junitxml={folder / 'junit.xml'}")
     if not any(arg.startswith("--alluredir") for arg in given):
-        defaults.append("--alluredir=reports/allure-results")
+        defaults.append(f"--alluredir={folder / 'allure-results'}")
     return defaults
 
 

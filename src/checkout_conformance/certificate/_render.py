@@ -152,32 +152,26 @@ def markdown(certificate: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def terminal_lines(certificate: Mapping[str, Any]) -> list[str]:
-    """The run's outcome for the terminal, rendered from the certificate: the verdict, the
-    counts per level, coverage, and each failed requirement with its smallest reproducer."""
+# The last lines of a run are read in a CI log's tail: the failures block is kept within this
+# many lines (warnings shorten first, then reproducers) so the verdict and every failed MUST
+# requirement fit in the last 30 lines of the output with the counts below them.
+FAILURE_LINES = 22
+
+
+def terminal_lines(certificate: Mapping[str, Any], headline: str = "") -> list[str]:
+    """The run's outcome for the terminal, rendered from the certificate and read from the
+    bottom up: the verdict last, the counts per level above it, above them each failed
+    requirement (blocking ones first, the `headline` area first among them) with its smallest
+    reproducer, and above those what the run sent and covered."""
     run = certificate["run"]
-    partial = "  [partial run]" if run["partial"] else ""
-    lines = [f"verdict: {certificate['verdict']} ({certificate['verdict_rule']}){partial}"]
-    if certificate.get("broken"):
-        lines.append(f"  the run broke: {certificate['broken']}")
-    if run.get("not_run"):
-        lines.append(
-            f"  {run['not_run']} collected tests never ran (their requirements are not tested)"
-        )
-    for level in ("MUST", "SHOULD", "MAY"):
-        row = certificate["summary"][level]
-        lines.append(
-            f"  {level:<6} {row['passed']:>3}/{row['total']:<3} passed, {row['failed']} failed,"
-            f" {row['not_tested']} not tested"
-        )
     sent = run["requests"]
-    lines.append(
-        f"  requests: {sent['total']} ({sent['scenarios']} scenarios, {sent['generated']}"
+    lines = [
+        f"requests: {sent['total']} ({sent['scenarios']} scenarios, {sent['generated']}"
         f" generated; {sent['retries_after_429']} retries after a 429)"
-    )
+    ]
     for combo in run["combinations"]:
         lines.append(
-            f"  combinations: {combo['scenario']}: {combo['fields']} fields,"
+            f"combinations: {combo['scenario']}: {combo['fields']} fields,"
             f" {combo['passed_rows']}/{combo['rows']} rows passed; pairwise"
             f" {combo['pairwise']:.0%}, three-way {combo['three_way']:.0%}"
         )
@@ -186,32 +180,88 @@ def terminal_lines(certificate: Mapping[str, Any]) -> list[str]:
         keys = sorted({key for r in partly for key in r["coverage"]["profile_keys"]})
         left_out = sum(r["coverage"]["not_covered"] for r in partly)
         lines.append(
-            f"  coverage: {left_out} tests of {len(partly)} requirements not covered for want"
+            f"coverage: {left_out} tests of {len(partly)} requirements not covered for want"
             f" of profile keys: {', '.join(keys)}"
         )
-    strict = run["fail_on_should"]
-    for requirement in certificate["requirements"]:
-        if requirement["status"] != "failed":
-            continue
-        blocks = requirement["level"] == "MUST" or (strict and requirement["level"] == "SHOULD")
-        failing = requirement.get("failing_tests") or [{}]
-        count = requirement["tests"]["failed"]
+    lines += [f"SUITE ERROR {error}" for error in certificate["suite_errors"]]
+    lines += _failure_lines(certificate, headline)
+    for level in ("MUST", "SHOULD", "MAY"):
+        row = certificate["summary"][level]
         lines.append(
-            f"  {'FAILED ' if blocks else 'WARNING'} {requirement['id']} ({requirement['level']})"
-            f" failed in {count} test{'s' if count != 1 else ''}:"
-            f" {(requirement.get('reasons') or [''])[0]}"
+            f"{level:<6} {row['passed']:>3}/{row['total']:<3} passed, {row['failed']} failed,"
+            f" {row['not_tested']} not tested"
         )
-        first = failing[0]
+    if certificate.get("broken"):
+        lines.append(f"the run broke: {certificate['broken']}")
+    if run.get("not_run"):
         lines.append(
-            f"          smallest reproducer: {_short(str(first.get('test', '')))}"
-            f" ({first.get('location') or ''})"
+            f"{run['not_run']} collected tests never ran (their requirements are not tested)"
         )
-        others = [_short(str(t["test"])) for t in failing[1:]]
-        if others:
-            more = f" and {len(others) - 8} more" if len(others) > 8 else ""
-            lines.append(f"          also: {', '.join(others[:8])}{more}")
-    lines += [f"  SUITE ERROR {error}" for error in certificate["suite_errors"]]
+    partial = "  [partial run]" if run["partial"] else ""
+    lines.append(f"verdict: {certificate['verdict']} ({certificate['verdict_rule']}){partial}")
     lines.append(f"exit status: {certificate['exit_status']}")
+    return lines
+
+
+def _failure_lines(certificate: Mapping[str, Any], headline: str) -> list[str]:
+    """One entry per failed requirement, blocking ones first (the headline area first among
+    them), each with its reason and smallest reproducer; shortened to fit FAILURE_LINES."""
+    strict = certificate["run"]["fail_on_should"]
+    failed = [r for r in certificate["requirements"] if r["status"] == "failed"]
+
+    def blocks(requirement: Mapping[str, Any]) -> bool:
+        return requirement["level"] == "MUST" or bool(strict and requirement["level"] == "SHOULD")
+
+    # A stable sort: catalog order within each group.
+    failed.sort(key=lambda r: (not blocks(r), r["area"] != headline))
+    blocking = [r for r in failed if blocks(r)]
+    warnings = [r for r in failed if not blocks(r)]
+    warned_ids = [
+        f"WARNING {len(warnings)} requirements failed without failing the run:"
+        f" {', '.join(r['id'] for r in warnings)} (certificate.md has each reason)"
+    ]
+    # From the longest form to the shortest, the first that fits: reproducers for every
+    # failure; warnings on one line each; warnings as one list; blocking failures on one line
+    # each; then the first of them on one line each and the rest as one list.
+    forms: list[list[list[str]]] = [
+        [_failure(r, "FAILED ", True) for r in blocking]
+        + [_failure(r, "WARNING", style) for r in warnings]
+        for style in (True, False)
+    ]
+    listed = [warned_ids] if warnings else []
+    forms.append([_failure(r, "FAILED ", True) for r in blocking] + listed)
+    forms.append([_failure(r, "FAILED ", False) for r in blocking] + listed)
+    for form in forms:
+        lines = [line for entry in form for line in entry]
+        if len(lines) <= FAILURE_LINES:
+            return lines
+    room = max(FAILURE_LINES - 1 - len(listed), 1)
+    shown, rest = blocking[:room], blocking[room:]
+    lines = [_failure(r, "FAILED ", False)[0] for r in shown]
+    lines.append(
+        f"FAILED  and {len(rest)} more {'/'.join(sorted({r['level'] for r in rest}))}"
+        f" requirements: {', '.join(r['id'] for r in rest)} (certificate.md has each reason)"
+    )
+    return lines + [line for entry in listed for line in entry]
+
+
+def _failure(requirement: Mapping[str, Any], mark: str, reproducer: bool) -> list[str]:
+    count = requirement["tests"]["failed"]
+    reason = (requirement.get("reasons") or [""])[0]
+    lines = [
+        f"{mark} {requirement['id']} ({requirement['level']}) failed in {count}"
+        f" test{'s' if count != 1 else ''}: {reason}"
+    ]
+    if reproducer:
+        failing = requirement.get("failing_tests") or [{}]
+        first = failing[0]
+        others = [_short(str(t["test"])) for t in failing[1:]]
+        more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+        also = f"; also: {', '.join(others[:8])}{more}" if others else ""
+        lines.append(
+            f"        smallest reproducer: {_short(str(first.get('test', '')))}"
+            f" ({first.get('location') or ''}){also}"
+        )
     return lines
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .. import _resources
-from .._yamlfile import DataFileError
+from .._yamlfile import DataFileError, closest
 from ..profile import Profile
 from ..redact import API_KEY_ENV
 
@@ -35,6 +36,7 @@ class Option:
     default: Any = None
     kind: Kind = "string"
     flag_name: str | None = None  # the flag without `--`, where it is not the name
+    choices: tuple[str, ...] = ()  # the values a string option takes, when they are few
 
     @property
     def flag(self) -> str:
@@ -66,7 +68,8 @@ OPTIONS = (
     ),
     Option(
         "certificate",
-        "where to write the conformance certificate (default reports/certificate.json)",
+        "where to write the conformance certificate (default reports/certificate.json;"
+        " reports/NAME/certificate.json for a run of your own scenario folder NAME)",
         "reports/certificate.json",
         "path",
     ),
@@ -128,6 +131,15 @@ OPTIONS = (
         " which scripts/allure-report writes beside the report)",
     ),
     Option(
+        "output",
+        "full: pytest's usual output (tracebacks, then every failed test); short: none of it,"
+        " only the progress and the checkout-conformance summary, for CI logs (--tb=no -rN);"
+        " either way the verdict and each failed requirement come last (default full)",
+        "full",
+        choices=("full", "short"),
+        flag_name="conformance-output",
+    ),
+    Option(
         "suites",
         "folder(s) of scenario YAML files, comma-separated, relative to the rootdir"
         " (default suites)",
@@ -166,7 +178,33 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
-def add_options(parser: pytest.Parser) -> None:
+class OptionHint:
+    """The line pytest adds to a command-line error (`Parser.extra_info`), rendered when the
+    error is: `did you mean --target-profile=x?` for each argument that is close to one of
+    this suite's options without being one, else where the options are listed."""
+
+    def __init__(self, pluginmanager: pytest.PytestPluginManager) -> None:
+        self.pluginmanager = pluginmanager
+
+    def __str__(self) -> str:
+        config = self.pluginmanager.get_plugin("pytestconfig")
+        params = getattr(config, "invocation_params", None)
+        args = [str(arg) for arg in params.args] if params is not None else []
+        known = [option.flag for option in OPTIONS] + ["--base-url"]
+        hints = []
+        for arg in args:
+            flag, equals, value = arg.partition("=")
+            if not flag.startswith("--") or flag in known:
+                continue
+            close = closest(flag, known)
+            if close:
+                hints.append(f"did you mean {close}{equals}{value}? (not {arg})")
+        listed = "pytest --help lists every option; this suite's are under 'checkout-conformance'"
+        return "; ".join(hints) if hints else listed
+
+
+def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    parser.extra_info["checkout-conformance"] = OptionHint(pluginmanager)
     group = parser.getgroup("checkout-conformance", "checkout-conformance (POST /checkouts suite)")
     for option in OPTIONS:
         help_text = f"{option.help}. [env {option.env}, ini {option.ini}]"
@@ -199,7 +237,18 @@ def _convert(option: Option, value: Any, origin: str) -> Any:
         if number < 0 or (number == 0 and option.dest != "conformance_seed"):
             raise pytest.UsageError(f"{origin}: must be greater than 0, got {value!r}")
         return number
+    if option.choices and str(value) not in option.choices:
+        close = closest(str(value), option.choices)
+        maybe = f"; did you mean {close!r}?" if close else ""
+        raise pytest.UsageError(
+            f"{origin}: expected one of {', '.join(option.choices)}, got {value!r}{maybe}"
+        )
     return str(value)
+
+
+def output_style(config: pytest.Config) -> str:
+    """`full` or `short` (--conformance-output): how much of pytest's own output to show."""
+    return str(resolve(config, next(o for o in OPTIONS if o.name == "output"))[0])
 
 
 def resolve(config: pytest.Config, option: Option) -> tuple[Any, str]:
@@ -238,6 +287,8 @@ class Settings:
     catalog_url: str = "requirements.html"
     concurrency: int | None = None  # None: chosen from the measured round trip
     cases_cache: Path | None = None  # where generated cases are kept for replay
+    # True when the reports went to reports/NAME/ because the run is of one's own scenarios.
+    own_reports: bool = False
 
     @property
     def live(self) -> bool:
@@ -292,6 +343,18 @@ def _invocation_path(config: pytest.Config, text: str) -> Path:
 
 
 SCENARIO_PATTERNS = ("*.yaml", "*.yml", "test_*.py")
+REPORTS_DIR = Path("reports")
+
+
+def reports_dir(suites: Sequence[Path]) -> Path:
+    """Where a run's reports go by default: `reports/` for the packaged suite (or part of it),
+    `reports/NAME/` for a run of one's own scenarios (NAME: their folders' names), so that such
+    a run never replaces the full run's certificate."""
+    packaged = _resources.SUITES_DIR.resolve()
+    own = [suite for suite in suites if not suite.resolve().is_relative_to(packaged)]
+    if not own:
+        return REPORTS_DIR
+    return REPORTS_DIR / "+".join(suite.stem if suite.is_file() else suite.name for suite in own)
 
 
 def _check_suite(suite: Path, origin: str) -> None:
@@ -384,7 +447,7 @@ def load_settings(config: pytest.Config) -> Settings:
         base_url=base_url,
         profile=profile,
         certificate_path=(
-            _path(config, values["conformance_certificate"])
+            _path(config, str(reports_dir(suites) / "certificate.json"))
             if resolved["conformance_certificate"][1] == "default"
             else _invocation_path(config, values["conformance_certificate"])
         ),
@@ -410,4 +473,6 @@ def load_settings(config: pytest.Config) -> Settings:
             if values["conformance_cases_cache"]
             else None
         ),
+        own_reports=resolved["conformance_certificate"][1] == "default"
+        and reports_dir(suites) != REPORTS_DIR,
     )

@@ -38,7 +38,7 @@ from ._session import (
     SessionState,
     get_state,
 )
-from ._settings import Settings, add_options, load_settings
+from ._settings import Settings, add_options, load_settings, output_style
 from ._template import Context, MissingProfileValue, TemplateError, render
 
 SEED_KEY = "checkout_conformance_seed"
@@ -74,7 +74,9 @@ def _progress_writer(config: pytest.Config) -> Callable[[properties.Progress], N
 def _report_paths(state: SessionState) -> list[str]:
     """Where the other reports of this run are, for the last lines of the summary."""
     config = state.config
-    lines = []
+    settings = state.settings
+    mine = " (your own scenarios: the full run's reports are left as they were)"
+    lines = [f"certificate: {settings.certificate_path}{mine if settings.own_reports else ''}"]
     failures = state.settings.failures_dir
     if any(record["failures"] for record in state.records) and failures.is_dir():
         lines.append(f"failing exchanges in full: {failures} (exchange.txt, curl.sh per test)")
@@ -128,8 +130,17 @@ def _is_conformance_item(item: pytest.Item) -> bool:
 
 
 # -- configuration ---------------------------------------------------------------------------
-def pytest_addoption(parser: pytest.Parser) -> None:
-    add_options(parser)
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    add_options(parser, pluginmanager)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the terminal reporter reads --tb and -r
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """`--conformance-output=short`: pytest's own tracebacks and failed-test list left out
+    (`--tb=no -rN`); the summary that ends the run says what failed."""
+    if output_style(config) == "short":
+        config.option.tbstyle = "no"
+        config.option.reportchars = "N"
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-base-url has read its env var and ini key
@@ -551,23 +562,28 @@ class SessionReporter:
         certificate.write(document, tests, settings.certificate_path)
         return document
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None]:
+        """The outcome last: around pytest's own summary (failures, the short test summary),
+        so that the tail of a CI log holds the verdict and every failed MUST requirement."""
         state = self.state
         document = state.summary
         if is_worker(state.config) or document is None:
-            return
+            return (yield)
         warned = terminalreporter.stats.get("warned", [])
         if warned and terminalreporter.config.option.tbstyle != "no":
             terminalreporter.section("SHOULD warnings", sep="=", yellow=True)
             for report in warned:
                 terminalreporter.section(report.head_line or report.nodeid, sep="_")
                 terminalreporter.write_line(str(report.longrepr))
-        terminalreporter.section("checkout-conformance", sep="=", bold=True)
-        for line in certificate.terminal_lines(document):
-            terminalreporter.write_line(line)
-        terminalreporter.write_line(f"certificate: {state.settings.certificate_path}")
-        for line in _report_paths(state):
-            terminalreporter.write_line(line)
+        try:
+            return (yield)
+        finally:
+            terminalreporter.section("checkout-conformance", sep="=", bold=True)
+            for line in _report_paths(state):
+                terminalreporter.write_line(line)
+            for line in certificate.terminal_lines(document, load_catalog().headline):
+                terminalreporter.write_line(line)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pycollect_makeitem(self, collector: pytest.Collector, name: str, obj: Any) -> None:
