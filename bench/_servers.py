@@ -1,14 +1,19 @@
-"""Start the servers the benchmarks and the peers comparison compare: ours, Steady and Prism.
+"""Start the servers the benchmarks and the peers comparison compare: ours and the mocks.
 
-Steady and Prism are pinned in `bench/package.json` (`npm install --prefix bench`) and serve the
-official OpenAPI document, as the official SDKs' test suites use them; the reference server runs
-as `checkout-conformance serve`. Each listens on 127.0.0.1 and a free port.
+The mocks are pinned in `bench/package.json` (`npm install --prefix bench`) and serve the
+official OpenAPI document as their users run them: Prism (`@stoplight/prism-cli`), the Stainless
+fork of Prism that SDK generators use (`@stainless-api/prism-cli`), Mockoon (`@mockoon/cli`,
+which serves an OpenAPI document directly) and Steady (`@stdy/cli`) in its default mode, which
+refuses requests its validator finds wrong, and relaxed (`--reject-on-sdk-error=false`), which
+lets them through. The reference server runs as `checkout-conformance serve`. Each listens on
+127.0.0.1 and a free port.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,9 +27,32 @@ UPSTREAM = next((ROOT / "contracts" / "upstream").glob("*.json"))
 NODE_BIN = ROOT / "bench" / "node_modules" / ".bin"
 
 
+NODE_MODULES = ROOT / "bench" / "node_modules"
+# name -> (npm package, its entry point, the arguments before the port and document). Both Prism
+# packages install a `prism` command, so each is started from its own entry point.
+PEERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "prism": ("@stoplight/prism-cli", "dist/index.js", ("mock", "-h", "127.0.0.1")),
+    "stainless-prism": ("@stainless-api/prism-cli", "dist/index.js", ("mock", "-h", "127.0.0.1")),
+    "mockoon": (
+        "@mockoon/cli",
+        "bin/run.js",
+        ("start", "-l", "127.0.0.1", "-X", "--disable-admin-api"),
+    ),
+    "steady": ("@stdy/cli", "", ("--host", "127.0.0.1")),
+    "steady-relaxed": ("@stdy/cli", "", ("--host", "127.0.0.1", "--reject-on-sdk-error=false")),
+}
+TITLES = {
+    "prism": "Prism",
+    "stainless-prism": "Stainless Prism",
+    "mockoon": "Mockoon",
+    "steady": "Steady",
+    "steady-relaxed": "Steady relaxed",
+}
+
+
 def peer_version(name: str) -> str:
     """The pinned npm version of a peer, from bench/package.json."""
-    package = {"steady": "@stdy/cli", "prism": "@stoplight/prism-cli"}[name]
+    package = PEERS[name][0]
     manifest = json.loads((ROOT / "bench" / "package.json").read_text(encoding="utf-8"))
     return str(manifest["dependencies"][package])
 
@@ -61,21 +89,15 @@ def start(name: str) -> tuple[subprocess.Popen[bytes], str] | None:
             "--api-key",
             KEY,
         ]
-    elif name == "steady":
-        command = [str(NODE_BIN / "steady"), "--host", "127.0.0.1", "-p", str(port), str(UPSTREAM)]
     else:
-        command = [
-            str(NODE_BIN / "prism"),
-            "mock",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            str(UPSTREAM),
-        ]
-    if not Path(command[0]).exists() and name != "reference":
-        print(f"  {name}: not installed (npm install --prefix bench); skipped", file=sys.stderr)
-        return None
+        package, entry, arguments = PEERS[name]
+        installed = NODE_MODULES / package / entry if entry else NODE_BIN / "steady"
+        if not installed.exists():
+            print(f"  {name}: not installed (npm install --prefix bench); skipped", file=sys.stderr)
+            return None
+        program = [shutil.which("node") or "node", str(installed)] if entry else [str(installed)]
+        document = ["-d", str(UPSTREAM)] if name == "mockoon" else [str(UPSTREAM)]
+        command = [*program, *arguments, "-p", str(port), *document]
     process = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,

@@ -1,7 +1,7 @@
-"""The suite against the peers (Prism and Steady, pinned npm versions serving the official
-OpenAPI document): their certificates, kept, and one row per requirement each gets wrong.
+"""The suite against the peers (the mocks of `bench/_servers.py`, pinned npm versions serving the
+official OpenAPI document): their certificates, kept, and one row per requirement each gets wrong.
 
-    python bench/peers.py [--peers prism,steady] [--examples 150] [--seed 20261126]
+    python bench/peers.py [--peers prism,stainless-prism,...] [--examples 150] [--seed 20261126]
 
 For each peer: start it, run the whole suite against it exactly as a user would (a child
 `pytest --base-url=...` with the reference profile, a mock profile), check that it still answers
@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 import httpx
-from _servers import KEY, ROOT, peer_version, start
+from _servers import KEY, PEERS, ROOT, TITLES, peer_version, start
 
 sys.path.insert(0, str(ROOT / "src"))
 from checkout_conformance.selfcheck import suite_command, suite_environment
@@ -110,7 +110,7 @@ def _short(reason: str, limit: int = 90) -> str:
 def table(summaries: list[dict[str, Any]]) -> str:
     """One row per requirement any peer fails, one column per peer (a cell: the first reason)."""
     ran = [s for s in summaries if "failed" in s]
-    heads = [f"{s['peer'].capitalize()} {s['version']}" for s in ran]
+    heads = [f"{TITLES[s['peer']]} {s['version']}" for s in ran]
     lines = [
         "| requirement | level | " + " | ".join(heads) + " |",
         "|---|---|" + "---|" * len(heads),
@@ -142,7 +142,7 @@ def _catalog_position(requirement: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--peers", default="prism,steady")
+    parser.add_argument("--peers", default=",".join(PEERS))
     parser.add_argument("--examples", type=int, default=150)
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument(

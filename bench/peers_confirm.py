@@ -1,6 +1,6 @@
 """Confirm each row of the peers table with one direct request: send it, print what came back.
 
-    python bench/peers_confirm.py [--peers prism,steady]
+    python bench/peers_confirm.py [--peers prism,mockoon,...]
 
 For every requirement a peer failed in `bench/results/peers/summary.json` (written by
 `bench/peers.py`), this sends the one request below that shows the fault, with plain httpx and
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from _servers import KEY, ROOT, start
+from _servers import KEY, PEERS, ROOT, start
 
 IDS = {
     "product": "pdt_ref_one_time_ebook",
@@ -57,6 +57,9 @@ class Probe:
     headers: dict[str, str] = field(default_factory=lambda: dict(BEARER))
     raw: bytes | None = None
     method: str = "POST"
+    # A whole HTTP/1.1 message written to a socket as is (after which the client closes its
+    # side), for faults no HTTP client will send; `{host}` and `{key}` are filled in.
+    wire: bytes | None = None
     broken: Callable[[httpx.Response], bool] = lambda response: response.is_success
 
 
@@ -119,7 +122,25 @@ PROBES: dict[str, Probe] = {
         headers={"Authorization": f"BEARER {KEY}"},
         broken=lambda response: not response.is_success,
     ),
+    "VAL-001": Probe("a body without product_cart", {"customer": {"email": "ada@example.com"}}),
     "VAL-002": Probe("a cart item that is null", {"product_cart": [None]}),
+    "VAL-003": Probe("a cart item without product_id", {"product_cart": [{"quantity": 1}]}),
+    "VAL-006": Probe("billing_currency `usd` (lower case)", with_(billing_currency="usd")),
+    "VAL-007": Probe("a billing address without country", with_(billing_address={"city": "Paris"})),
+    "VAL-010": Probe(
+        "a custom field without field_type", with_(custom_fields=[{"key": "k", "label": "K"}])
+    ),
+    "VAL-011": Probe("customization.theme `purple`", with_(customization={"theme": "purple"})),
+    "VAL-013": Probe(
+        "the minimal request sent as a form (application/x-www-form-urlencoded)",
+        raw=b"product_cart=pdt_ref_one_time_ebook",
+        headers={**BEARER, "Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    "RESP-002": Probe(
+        "the minimal request: session_id",
+        MINIMAL,
+        broken=lambda response: not (_json(response) or {}).get("session_id"),
+    ),
     "VAL-004": Probe(
         "an addon quantity of -1",
         {
@@ -269,6 +290,15 @@ PROBES: dict[str, Probe] = {
         broken=lambda response: response.status_code >= 500,
     ),
     "ROB-001 after": Probe("the minimal request", MINIMAL),
+    "ROB-001 steady-relaxed": Probe(
+        "a Content-Length 100 bytes longer than the minimal body, then the client closes its side",
+        wire=b"POST /checkouts HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+        b"Content-Type: application/json\r\nContent-Length: "
+        + str(len(json.dumps(MINIMAL)) + 100).encode()
+        + b"\r\n\r\n"
+        + json.dumps(MINIMAL).encode(),
+        broken=lambda response: response.is_success,
+    ),
     "ROB-001 steady": Probe(
         "OPTIONS /checkouts with a JSON body (the generated case in its certificate)",
         MINIMAL,
@@ -291,7 +321,32 @@ PROBES: dict[str, Probe] = {
 }
 
 
+def send_wire(url: str, probe: Probe) -> httpx.Response | str:
+    """Write the probe's message to a socket, close our side, read what comes back."""
+    import socket
+
+    assert probe.wire is not None
+    address = httpx.URL(url)
+    host = f"{address.host}:{address.port}"
+    message = probe.wire.replace(b"{host}", host.encode()).replace(b"{key}", KEY.encode())
+    with socket.create_connection((address.host, address.port or 80), timeout=10) as sock:
+        sock.sendall(message)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    if not answer.startswith(b"HTTP/1.1 "):
+        return (
+            "no answer (the connection was closed)" if not answer else f"not HTTP: {answer[:40]!r}"
+        )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return httpx.Response(status, content=body)
+
+
 def send(client: httpx.Client, url: str, probe: Probe) -> httpx.Response | str:
+    if probe.wire is not None:
+        return send_wire(url, probe)
     content = probe.raw if probe.raw is not None else json.dumps(probe.body).encode()
     headers = {"Content-Type": "application/json", **probe.headers}
     try:
@@ -346,7 +401,7 @@ def confirm(name: str, failed: list[dict[str, Any]]) -> list[tuple[str, str, boo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--peers", default="prism,steady")
+    parser.add_argument("--peers", default=",".join(PEERS))
     args = parser.parse_args()
     summaries = json.loads((ROOT / "bench/results/peers/summary.json").read_text("utf-8"))
     missing = 0

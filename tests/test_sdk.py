@@ -1,8 +1,14 @@
-"""The official Python SDK (`dodopayments`, strict validation) against the reference server."""
+"""The official SDKs against the reference server: Python (`dodopayments`, strict validation) and
+Node (`dodopayments` from npm, pinned in tools/node-sdk)."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dodopayments
@@ -130,3 +136,47 @@ def test_an_unknown_session_is_404_and_retrieve_needs_the_key(
     with reference_server.client() as http:
         other = http.delete(f"/checkouts/{session.session_id}", headers=reference_server.auth())
     assert other.status_code == 405 and other.headers["allow"] == "GET, OPTIONS"
+
+
+# -- the official Node SDK ----------------------------------------------------------------------
+NODE_SDK = Path(__file__).resolve().parent.parent / "tools" / "node-sdk"
+
+
+def _node_sdk() -> Path:
+    """The pinned Node SDK (tools/node-sdk/package.json), installed on first use."""
+    if not (NODE_SDK / "node_modules" / "dodopayments").is_dir():
+        installed = subprocess.run(
+            ["npm", "install", "--silent", "--prefix", str(NODE_SDK)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert installed.returncode == 0, installed.stderr[-2000:]
+    return NODE_SDK / "create_and_retrieve.mjs"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="the Node SDK check needs Node.js 20+ and npm",
+)
+def test_the_node_sdk_creates_then_retrieves_a_session(reference_server: RunningServer) -> None:
+    script = _node_sdk()
+    ran = subprocess.run(
+        ["node", str(script)],
+        env={
+            **os.environ,
+            "DODO_BASE_URL": reference_server.base_url,
+            "DODO_PAYMENTS_API_KEY": reference_server.api_key,
+            "DODO_PRODUCT_ID": IDS["one_time_product_id"],
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    answer = json.loads(ran.stdout)
+    assert answer["created"]["session_id"] and answer["created"]["checkout_url"]
+    assert answer["found"]["id"] == answer["created"]["session_id"]
+    assert answer["missing"] == {"status": 404, "name": "NotFoundError"}

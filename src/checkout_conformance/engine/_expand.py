@@ -54,6 +54,12 @@ def label_for(value: Any) -> str:
         else json.dumps(value, separators=(",", ":"), sort_keys=True)
     )
     text = text.replace("[", "(").replace("]", ")")  # pytest ids use brackets themselves
+    # Control characters written as escapes: an id is printed, and a NUL or ESC in a terminal
+    # or CI log makes it "binary" (grep stops reading) or recolours it.
+    text = "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode()
+        for char in text
+    )
     if len(text) > MAX_LABEL:
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]
         text = f"{text[: MAX_LABEL - 10]}~{digest}"

@@ -157,7 +157,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state.log_records = RedactingLogRecords(redactor)
     state.log_records.install()  # removed in pytest_unconfigure
     state.seed = _seed_for(config, settings)
-    state.conformance_run = runs_the_suite(config, settings)
+    # --collect-only lists the suite: it writes (and so clears) nothing.
+    state.conformance_run = runs_the_suite(config, settings) and not config.option.collectonly
     config.stash[STATE_KEY] = state
     if state.conformance_run and not is_worker(config):
         _remove_earlier_outputs(config, settings)
@@ -236,8 +237,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"  profile: {settings.profile.name} ({settings.profile.kind}, {settings.profile.path})"
         f" | strictness: {strictness}"
         f" | request timeout: {settings.request_timeout:g} s",
-        f"  property tests: {settings.examples} examples, seed {state.seed}"
-        f" (--conformance-seed={state.seed} reproduces them)"
+        (
+            f"  property tests: {settings.examples} examples each, seed {state.seed}"
+            if config.pluginmanager.has_plugin("dsession")  # xdist: the controller collects nothing
+            else f"  seed {state.seed}"
+        )
+        + f" (--conformance-seed={state.seed} reproduces the generated requests)"
         + (f" | cases cache: {settings.cases_cache}" if settings.cases_cache else ""),
         f"  pace: {f'{settings.max_rps:g} requests/s' if settings.max_rps else 'none'}"
         f" | concurrency: {state.concurrency_text()}"
@@ -293,6 +298,20 @@ class SessionReporter:
     def __init__(self, state: SessionState) -> None:
         self.state = state
 
+    @pytest.hookimpl(trylast=True)  # after selection (-k, -m) and other reorderings
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """The cases that may bring a target down (scenarios tagged `serial`: hostile bodies
+        and framings) run after everything else, in their order, so that a mock that dies on
+        one is still judged on every other requirement. The same order on every xdist worker."""
+        serial: list[pytest.Item] = [
+            item
+            for item in items
+            if isinstance(item, ScenarioItem) and "serial" in item.scenario.tags
+        ]
+        if serial:
+            chosen = set(map(id, serial))
+            items[:] = [item for item in items if id(item) not in chosen] + list(serial)
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """The order items run in (what `--concurrency` sends ahead through), and the
         conformance tests collected, each with the requirements it checks."""
@@ -304,6 +323,22 @@ class SessionReporter:
                 self.state.planned[item.nodeid] = (
                     [] if isinstance(item, BrokenScenarioFile) else list(properties.JUDGED)
                 )
+
+    def pytest_report_collectionfinish(self, items: list[pytest.Item]) -> list[str]:
+        """What the property tests will send, said once the selection is known (the header
+        comes before it)."""
+        if not self.state.conformance_run:
+            return []
+        count = sum(
+            1 for item in items if "conformance_properties" in getattr(item, "fixturenames", ())
+        )
+        if not count:
+            return ["checkout-conformance: no property test selected (only scenarios run)"]
+        examples = self.state.settings.examples
+        return [
+            f"checkout-conformance: {count} property test{'s' if count != 1 else ''},"
+            f" {examples} generated examples each, seed {self.state.seed}"
+        ]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
