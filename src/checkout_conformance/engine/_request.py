@@ -37,26 +37,36 @@ def prepare(
             body = base64.b64decode(str(raw["base64"]))
         else:
             body = str(raw).encode("utf-8", errors="surrogatepass")
-    elif spec.body is not None:
-        body_spec = rendered["body"]
-        value = body_base if isinstance(body_spec, str) else apply_edits(body_base, body_spec)
-        body = encode_body(value)
-    if body is not None:
-        headers["Content-Type"] = rendered.get("content_type") or "application/json"
-
     auth = rendered.get("auth", "valid")
     key = api_key.reveal()
+    place = auth if isinstance(auth, Mapping) else {}
+    sent = str(place.get("value", key))  # what goes in that place: the bare key by default
+    value: Any = None
+    if spec.raw is None and spec.body is not None:
+        body_spec = rendered["body"]
+        value = body_base if isinstance(body_spec, str) else apply_edits(body_base, body_spec)
+    if "json" in place:  # the key as a field of the JSON body (added to an object body)
+        value = {**value, str(place["json"]): sent} if isinstance(value, Mapping) else {
+            str(place["json"]): sent
+        }
+    if "form" in place:  # RFC 6750 §2.2: the key as a form-encoded body parameter
+        body = str(httpx.QueryParams({str(place["form"]): sent})).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif value is not None:
+        body = encode_body(value)
+    if body is not None and "Content-Type" not in headers:
+        headers["Content-Type"] = rendered.get("content_type") or "application/json"
+
     if auth == "valid":
         headers["Authorization"] = f"Bearer {key}"
-    elif isinstance(auth, Mapping):
-        if "authorization" in auth:
-            headers["Authorization"] = str(auth["authorization"])
-        elif "query" in auth:
-            query[str(auth["query"])] = key
-        elif "header" in auth:
-            headers[str(auth["header"])] = key
-        elif "cookie" in auth:
-            headers["Cookie"] = f"{auth['cookie']}={key}"
+    elif "authorization" in place:
+        headers["Authorization"] = str(place["authorization"])
+    elif "query" in place:
+        query[str(place["query"])] = sent
+    elif "header" in place:
+        headers[str(place["header"])] = sent
+    elif "cookie" in place:
+        headers["Cookie"] = f"{place['cookie']}={sent}"
     for name, value in (rendered.get("headers") or {}).items():
         existing = next((k for k in headers if k.lower() == str(name).lower()), None)
         if existing is not None:

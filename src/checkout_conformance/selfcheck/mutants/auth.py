@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import urllib.parse
 
 from ...server import ServerConfig, errors
 from .._rewrite import Answer, Request
-from ._helpers import auth_header, refuse, with_valid_auth
+from ._helpers import auth_header, json_body, refuse, with_valid_auth
 from ._registry import after, before
 
 
@@ -127,5 +128,73 @@ def _key_any_environment(request: Request, config: ServerConfig) -> Request | No
     prefixes = ("sk_test_", "sk_live_")
     both_keys = token.startswith(prefixes) and config.api_key.startswith(prefixes)
     if both_keys and token[8:] == config.api_key[8:]:
+        return with_valid_auth(request, config)
+    return None
+
+
+# -- the key in places the first four never looked (RFC 6750, API gateways, body fields) -------
+def _query_value(request: Request, name: str) -> str | None:
+    values = urllib.parse.parse_qs(request.query).get(name)
+    return values[0] if values else None
+
+
+@before(
+    "auth-key-in-access-token-query",
+    "AUTH-005",
+    "the key is read from the `access_token` query parameter (RFC 6750 section 2.3)",
+)
+def _key_in_access_token_query(request: Request, config: ServerConfig) -> Request | None:
+    if _query_value(request, "access_token") == config.api_key:
+        return with_valid_auth(request, config)
+    return None
+
+
+@before(
+    "auth-key-in-form-body",
+    "AUTH-005",
+    "the key is read from a form-encoded `access_token` body parameter (RFC 6750 section 2.2)",
+)
+def _key_in_form_body(request: Request, config: ServerConfig) -> Answer | Request | None:
+    content_type = request.headers.get(b"content-type", b"").decode("latin-1")
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return None
+    form = urllib.parse.parse_qs(request.raw_body.decode("latin-1"))
+    if form.get("access_token") == [config.api_key]:
+        # Authenticated; then the body is not JSON: the server's ordinary 415, not a 401.
+        return refuse(request, "Content-Type must be application/json", status=415)
+    return None
+
+
+@before(
+    "auth-key-in-json-body",
+    "AUTH-005",
+    "the key is read from an `api_key` field of the JSON body",
+)
+def _key_in_json_body(request: Request, config: ServerConfig) -> Request | None:
+    body = json_body(request)
+    if body is not None and body.get("api_key") == config.api_key:
+        return with_valid_auth(request, config)
+    return None
+
+
+@before(
+    "auth-key-in-proxy-authorization",
+    "AUTH-005",
+    "`Proxy-Authorization: Bearer KEY` is taken for the Authorization header",
+)
+def _key_in_proxy_authorization(request: Request, config: ServerConfig) -> Request | None:
+    proxy = request.headers.get(b"proxy-authorization", b"").decode("latin-1")
+    if proxy == f"Bearer {config.api_key}":
+        return with_valid_auth(request, config)
+    return None
+
+
+@before(
+    "auth-key-in-gateway-header",
+    "AUTH-005",
+    "the key is read from `X-Auth-Token`, as some API gateways pass it on",
+)
+def _key_in_gateway_header(request: Request, config: ServerConfig) -> Request | None:
+    if request.headers.get(b"x-auth-token", b"").decode("latin-1") == config.api_key:
         return with_valid_auth(request, config)
     return None
