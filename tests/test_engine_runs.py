@@ -189,7 +189,7 @@ def test_a_should_failure_warns_and_exits_0_unless_strict(tmp_path: Path) -> Non
         )
     assert run.exit_code == 0, run.output
     assert re.search(
-        r"WARNING AUTH-006 \(SHOULD\) failed in \d+ tests: auth-\S+: status: expected status 401,"
+        r"  AUTH-006 \(SHOULD\) warned in \d+ tests: auth-\S+: status: expected status 401,"
         r" got 403",
         run.output,
     ), run.output[-3000:]
@@ -197,7 +197,7 @@ def test_a_should_failure_warns_and_exits_0_unless_strict(tmp_path: Path) -> Non
     assert run.status("AUTH-006") == "failed"
     assert run.status("AUTH-001") == "passed"
     assert strict.exit_code == 1
-    assert "FAILED  AUTH-006 (SHOULD)" in strict.output
+    assert "  AUTH-006 (SHOULD) FAILED in " in strict.output
 
 
 @pytest.mark.e2e
@@ -485,7 +485,12 @@ def test_run_takes_your_own_scenario_folder_from_any_folder(tmp_path: Path) -> N
     result = _run_command(work, "--suite", str(mine), "-q", "-p", "no:randomly")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
-    certificate = json.loads((work / "reports" / "certificate.json").read_text())
+    # Beside the full run's reports, never over them, and the output says where.
+    reports = work / "reports" / "my-scenarios"
+    assert not (work / "reports" / "certificate.json").exists()
+    assert (reports / "junit.xml").is_file() and (reports / "allure-results").is_dir()
+    assert f"certificate: {reports / 'certificate.json'} (your own scenarios" in result.stdout
+    certificate = json.loads((reports / "certificate.json").read_text())
     statuses = {r["id"]: r["status"] for r in certificate["requirements"]}
     assert statuses["ACC-001"] == "passed"
     assert certificate["run"]["requests"]["scenarios"] == 1
@@ -527,7 +532,7 @@ def test_one_broken_rule_reads_as_one_grouped_fault_with_files_to_reproduce(
         server.stop()
     assert run.exit_code == 1, run.output[-3000:]
     output = run.output
-    group = re.search(r"FAILED  CURL-001 \(MUST\) failed in (\d+) tests: ", output)
+    group = re.search(r"  CURL-001 \(MUST\) FAILED in (\d+) tests: ", output)
     assert group is not None, output[-3000:]
     failed = int(group.group(1))
     assert failed > 10

@@ -44,6 +44,8 @@ def test_show_prints_a_body_as_a_scenario_would_send_it_before_the_profile_fills
         (["show", "schema", "scenario"], "{"),
         (["show", "schema", "contract"], None),
         (["show", "profile"], "reference\t"),
+        (["show", "values"], "valid.customer_name "),
+        (["show", "values", "look_alikes.country"], "- label: alpha-3-"),
     ],
 )
 def test_every_topic_answers(

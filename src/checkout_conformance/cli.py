@@ -108,6 +108,28 @@ def _cmd_contract_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_values_build(args: argparse.Namespace) -> int:
+    try:
+        from ._values_build import VALUES_PATH, build_values_text, write_values
+    except ImportError as exc:
+        raise UsageError(
+            f"values build needs the development extra ({exc.name} is missing):"
+            " pip install -e '.[dev]'"
+        ) from None
+    if args.check:
+        current = VALUES_PATH.read_text(encoding="utf-8") if VALUES_PATH.exists() else ""
+        if current != build_values_text():
+            print(
+                f"{VALUES_PATH}: out of date; run `checkout-conformance values build`",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{VALUES_PATH}: up to date")
+        return 0
+    print(f"{VALUES_PATH}: {'rewritten' if write_values() else 'unchanged'}")
+    return 0
+
+
 def _cmd_drift(args: argparse.Namespace) -> int:
     from .drift import drift
 
@@ -424,6 +446,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="only check the committed contract is current"
     )
     build.set_defaults(handler=_cmd_contract_build)
+
+    values = commands.add_parser(
+        "values", help="build or check fixtures/values.yaml (valid values and look-alikes)"
+    )
+    values_commands = values.add_subparsers(dest="values_command", required=True, metavar="ACTION")
+    values_build = values_commands.add_parser(
+        "build",
+        help="draw the value classes from Faker, phonenumbers, pycountry and python-stdnum",
+    )
+    values_build.add_argument(
+        "--check", action="store_true", help="only check the committed file is current"
+    )
+    values_build.set_defaults(handler=_cmd_values_build)
 
     drift = commands.add_parser(
         "drift", help="what changed for POST /checkouts in a newer upstream OpenAPI document"

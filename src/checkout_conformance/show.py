@@ -3,7 +3,8 @@
 An installed user has no checkout, so an error that says "bodies are in fixtures/bodies.yaml"
 points at nothing. Errors name `checkout-conformance show TOPIC` instead (`hint`), and this
 module prints that topic from the files the package carries: the requirement catalog, the named
-bodies and expectation groups, the bundled profiles, and the JSON Schemas of every file format.
+bodies and expectation groups, the value classes, the bundled profiles, and the JSON Schemas of
+every file format.
 A topic given a name prints that one entry; without one, the list.
 """
 
@@ -20,6 +21,7 @@ from . import _resources
 from ._yamlfile import DataFileError, closest
 
 EXPECTATIONS_PATH = _resources.FIXTURES_DIR / "expectations.yaml"
+VALUES_PATH = _resources.FIXTURES_DIR / "values.yaml"
 
 # `show schema NAME`: every format a person writes or reads, and the contract itself.
 SCHEMAS: dict[str, Path] = {
@@ -42,6 +44,7 @@ def hint(topic: str, path: Path | None = None) -> str:
         "bodies": _resources.BODIES_PATH,
         "groups": EXPECTATIONS_PATH,
         "requirements": _resources.CATALOG_PATH,
+        "values": VALUES_PATH,
     }.get(topic)
     if path is not None and (packaged is None or path.resolve() != packaged.resolve()):
         return str(path)
@@ -124,6 +127,21 @@ def show_groups(name: str | None) -> str:
     return f"# {name}: {_one_line(spec.get('description'))}\n" + _yaml({"expect": spec["expect"]})
 
 
+def show_values(name: str | None) -> str:
+    from .engine._values import ValueClasses
+
+    classes = ValueClasses.load(VALUES_PATH)
+    if name is None:
+        width = max(map(len, classes.lists))
+        return "\n".join(
+            f"{listed:<{width}}  {len(entries)} classes"
+            for listed, entries in classes.lists.items()
+        )
+    if name not in classes:
+        raise _unknown("value class list", name, list(classes.lists))
+    return _yaml(classes[name])
+
+
 def show_profile(name: str | None) -> str:
     profiles = {path.stem: path for path in sorted(_resources.PROFILES_DIR.glob("*.yaml"))}
     if name is None:
@@ -153,6 +171,7 @@ TOPICS: dict[str, Callable[[str | None], str]] = {
     "requirements": show_requirements,
     "bodies": show_bodies,
     "groups": show_groups,
+    "values": show_values,
     "profile": show_profile,
     "schema": show_schema,
 }

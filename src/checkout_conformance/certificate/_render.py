@@ -217,39 +217,41 @@ def _failure_lines(certificate: Mapping[str, Any], headline: str) -> list[str]:
     blocking = [r for r in failed if blocks(r)]
     warnings = [r for r in failed if not blocks(r)]
     warned_ids = [
-        f"WARNING {len(warnings)} requirements failed without failing the run:"
+        f"  {len(warnings)} requirements warned (failed without failing the run):"
         f" {', '.join(r['id'] for r in warnings)} (certificate.md has each reason)"
     ]
     # From the longest form to the shortest, the first that fits: reproducers for every
     # failure; warnings on one line each; warnings as one list; blocking failures on one line
     # each; then the first of them on one line each and the rest as one list.
     forms: list[list[list[str]]] = [
-        [_failure(r, "FAILED ", True) for r in blocking]
-        + [_failure(r, "WARNING", style) for r in warnings]
+        [_failure(r, "FAILED", True) for r in blocking]
+        + [_failure(r, "warned", style) for r in warnings]
         for style in (True, False)
     ]
     listed = [warned_ids] if warnings else []
-    forms.append([_failure(r, "FAILED ", True) for r in blocking] + listed)
-    forms.append([_failure(r, "FAILED ", False) for r in blocking] + listed)
+    forms.append([_failure(r, "FAILED", True) for r in blocking] + listed)
+    forms.append([_failure(r, "FAILED", False) for r in blocking] + listed)
     for form in forms:
         lines = [line for entry in form for line in entry]
         if len(lines) <= FAILURE_LINES:
             return lines
     room = max(FAILURE_LINES - 1 - len(listed), 1)
     shown, rest = blocking[:room], blocking[room:]
-    lines = [_failure(r, "FAILED ", False)[0] for r in shown]
+    lines = [_failure(r, "FAILED", False)[0] for r in shown]
     lines.append(
-        f"FAILED  and {len(rest)} more {'/'.join(sorted({r['level'] for r in rest}))}"
-        f" requirements: {', '.join(r['id'] for r in rest)} (certificate.md has each reason)"
+        f"  and {len(rest)} more {'/'.join(sorted({r['level'] for r in rest}))} requirements"
+        f" FAILED: {', '.join(r['id'] for r in rest)} (certificate.md has each reason)"
     )
     return lines + [line for entry in listed for line in entry]
 
 
 def _failure(requirement: Mapping[str, Any], mark: str, reproducer: bool) -> list[str]:
+    """`  CURL-001 (MUST) FAILED in 3 tests: reason`, and the smallest reproducer below it.
+    (Not `FAILED CURL-001`: lines that start with FAILED are pytest's, one per failed test.)"""
     count = requirement["tests"]["failed"]
     reason = (requirement.get("reasons") or [""])[0]
     lines = [
-        f"{mark} {requirement['id']} ({requirement['level']}) failed in {count}"
+        f"  {requirement['id']} ({requirement['level']}) {mark} in {count}"
         f" test{'s' if count != 1 else ''}: {reason}"
     ]
     if reproducer:
@@ -259,7 +261,7 @@ def _failure(requirement: Mapping[str, Any], mark: str, reproducer: bool) -> lis
         more = f" and {len(others) - 8} more" if len(others) > 8 else ""
         also = f"; also: {', '.join(others[:8])}{more}" if others else ""
         lines.append(
-            f"        smallest reproducer: {_short(str(first.get('test', '')))}"
+            f"      smallest reproducer: {_short(str(first.get('test', '')))}"
             f" ({first.get('location') or ''}){also}"
         )
     return lines

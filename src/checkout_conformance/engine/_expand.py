@@ -23,6 +23,7 @@ from ..contract import Contract, json_type
 from ..pairwise import covering_rows
 from ..transport import FRAMINGS
 from ._bodies import BodyLibrary, get_path
+from ._values import ValueClasses
 
 # A value of the wrong JSON type for each declared type (VAL-009: no coercion).
 WRONG_VALUES: dict[str, list[Any]] = {
@@ -161,12 +162,21 @@ def hostile_bodies(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibrary) -> list[Any]:
+def source_values(
+    spec: Mapping[str, Any],
+    contract: Contract,
+    bodies: BodyLibrary,
+    values: ValueClasses | None = None,
+) -> list[Any]:
     """The values one expansion variable takes, in a stable order."""
     skip = set(spec.get("except", []))
     depth = int(spec.get("depth", 1))
     if "values" in spec:
         return list(spec["values"])
+    if "corpus" in spec:
+        if values is None or spec["corpus"] not in values:
+            raise ValueError(f"unknown value class {spec['corpus']!r}")
+        return [entry for entry in values[spec["corpus"]] if entry["label"] not in skip]
     if "enum" in spec:
         return [value for value in contract.enum_values(spec["enum"]) if value not in skip]
     if "not_in_enum" in spec:
@@ -260,13 +270,16 @@ def source_values(spec: Mapping[str, Any], contract: Contract, bodies: BodyLibra
 
 
 def expand(
-    variables: Mapping[str, Mapping[str, Any]], contract: Contract, bodies: BodyLibrary
+    variables: Mapping[str, Mapping[str, Any]],
+    contract: Contract,
+    bodies: BodyLibrary,
+    values: ValueClasses | None = None,
 ) -> list[Case]:
     """Every combination of the variables' values; a single Case with no label when none."""
     if not variables:
         return [Case("", {})]
     names = list(variables)
-    columns = [source_values(variables[name], contract, bodies) for name in names]
+    columns = [source_values(variables[name], contract, bodies, values) for name in names]
     cases: list[Case] = []
     seen: dict[str, int] = {}
     for combination in itertools.product(*columns):

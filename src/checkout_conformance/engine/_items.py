@@ -77,7 +77,10 @@ class ScenarioFile(pytest.File):
                 (scenario, case)
                 for scenario in scenarios
                 for case in expand(
-                    scenario.expand, state.library().contract, state.library().bodies
+                    scenario.expand,
+                    state.library().contract,
+                    state.library().bodies,
+                    state.library().values,
                 )
             ]
         except DataFileError as error:

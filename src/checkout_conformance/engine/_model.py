@@ -30,6 +30,7 @@ from ..contract import Contract
 from ..show import hint
 from ._bodies import BodyLibrary
 from ._template import FILTERS, references
+from ._values import ValueClasses
 
 EXPECTATION_KINDS = ("status", "rejected", "json", "header", "schema", "body_excludes")
 VALUE_MATCHERS = ("is", "equals", "not_equals", "matches", "one_of", "schema")
@@ -137,6 +138,7 @@ class Library:
     contract: Contract
     bodies: BodyLibrary
     groups: ExpectationGroups
+    values: ValueClasses | None = None  # fixtures/values.yaml, for `{corpus: NAME}`
 
 
 class _Parser:
@@ -301,6 +303,17 @@ class _Parser:
         for source in ("nullable_fields", "wrong_types"):
             if source in spec and not contract.has_schema(spec[source]):
                 raise self.fail(line, f"expand {name}: the contract has no schema {spec[source]!r}")
+        if "corpus" in spec and (
+            self.library.values is None or spec["corpus"] not in self.library.values
+        ):
+            values = self.library.values
+            known = list(values.lists) if values else []
+            where = hint("values", values.path if values else None)
+            raise self.fail(
+                line,
+                f"expand {name}: unknown value class {spec['corpus']!r}"
+                f"{_did_you_mean(str(spec['corpus']), known)} (the classes: {where})",
+            )
         if "body_fields" in spec and spec["body_fields"] not in self.library.bodies:
             raise self.fail(
                 line,

@@ -46,9 +46,11 @@ def prepare(
         body_spec = rendered["body"]
         value = body_base if isinstance(body_spec, str) else apply_edits(body_base, body_spec)
     if "json" in place:  # the key as a field of the JSON body (added to an object body)
-        value = {**value, str(place["json"]): sent} if isinstance(value, Mapping) else {
-            str(place["json"]): sent
-        }
+        value = (
+            {**value, str(place["json"]): sent}
+            if isinstance(value, Mapping)
+            else {str(place["json"]): sent}
+        )
     if "form" in place:  # RFC 6750 §2.2: the key as a form-encoded body parameter
         body = str(httpx.QueryParams({str(place["form"]): sent})).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"

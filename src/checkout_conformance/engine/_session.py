@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from .. import _resources
 from ..catalog import load_catalog
 from ..contract import load_contract
 from ..profile import Profile
@@ -31,6 +32,7 @@ from ._lookahead import LookAhead
 from ._model import ExpectationGroups, Library
 from ._settings import DEFAULT_REMOTE_CONCURRENCY, Settings, choose_concurrency
 from ._suite_index import SCENARIO_SUFFIXES, SuiteIndex
+from ._values import ValueClasses
 
 STATE_KEY = pytest.StashKey["SessionState"]()
 EXIT_RUN_BROKEN = EXIT_BROKEN  # one code for "the run could not be made" (README)
@@ -79,6 +81,11 @@ class SessionState:
                 contract=load_contract(),
                 bodies=BodyLibrary.load(fixtures / "bodies.yaml"),
                 groups=ExpectationGroups.load(fixtures / "expectations.yaml"),
+                values=ValueClasses.load(
+                    fixtures / "values.yaml"
+                    if (fixtures / "values.yaml").is_file()
+                    else _resources.FIXTURES_DIR / "values.yaml"
+                ),
             )
         return self._library
 

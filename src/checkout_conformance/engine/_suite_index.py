@@ -53,7 +53,7 @@ class SuiteIndex:
                         if (first.path, first.line) != (found.path, found.line):
                             self._clashes[(str(found.path), found.id)] = first.location
                         continue
-                    cases = expand(found.expand, library.contract, library.bodies)
+                    cases = expand(found.expand, library.contract, library.bodies, library.values)
                     found_by_id[found.id] = (found, cases)
         return found_by_id
 

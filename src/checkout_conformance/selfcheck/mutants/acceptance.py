@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from ...contract import load_contract
 from ...server import ServerConfig, errors
 from .._rewrite import Answer, Request, json_answer
@@ -165,4 +168,108 @@ def _on_demand_null_price_refused(request: Request, config: ServerConfig) -> Ans
         and on_demand["product_price"] is None
     ):
         return refuse(request, "subscription_data.on_demand.product_price must be an integer")
+    return None
+
+
+# -- valid values refused: a server stricter about free text than the contract ---------------
+def _new_customer(request: Request) -> dict[str, Any] | None:
+    body = json_body(request)
+    customer = body.get("customer") if body is not None else None
+    return customer if isinstance(customer, dict) and "email" in customer else None
+
+
+@before("acc-name-ascii-only", "ACC-007", "a new customer's name outside ASCII is refused")
+def _name_ascii_only(request: Request, config: ServerConfig) -> Answer | None:
+    customer = _new_customer(request)
+    name = customer.get("name") if customer else None
+    if isinstance(name, str) and not name.isascii():
+        return refuse(request, "customer.name contains invalid characters")
+    return None
+
+
+# The pattern hand-written validators copy: no `+`, no apostrophe, ASCII, a TLD of 2 to 6 letters.
+_STRICT_EMAIL = re.compile(r"^[A-Za-z0-9._%-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,6}$")
+
+
+@before("acc-email-strict-pattern", "ACC-007", "e-mail addresses are checked by a narrow pattern")
+def _email_strict_pattern(request: Request, config: ServerConfig) -> Answer | None:
+    customer = _new_customer(request)
+    email = customer.get("email") if customer else None
+    if isinstance(email, str) and not _STRICT_EMAIL.match(email):
+        return refuse(request, "customer.email is not a valid e-mail address")
+    return None
+
+
+@before("acc-phone-digits-only", "ACC-007", "a phone number must be `+` and digits alone")
+def _phone_digits_only(request: Request, config: ServerConfig) -> Answer | None:
+    customer = _new_customer(request)
+    phone = customer.get("phone_number") if customer else None
+    if isinstance(phone, str) and not re.fullmatch(r"\+[0-9]{8,15}", phone):
+        return refuse(request, "customer.phone_number must be in E.164 form")
+    return None
+
+
+def _address(request: Request) -> dict[str, Any] | None:
+    body = json_body(request)
+    address = body.get("billing_address") if body is not None else None
+    return address if isinstance(address, dict) else None
+
+
+@before("acc-zipcode-digits-only", "ACC-002", "a postcode with letters or a space is refused")
+def _zipcode_digits_only(request: Request, config: ServerConfig) -> Answer | None:
+    address = _address(request)
+    zipcode = address.get("zipcode") if address else None
+    if isinstance(zipcode, str) and not re.fullmatch(r"[0-9-]+", zipcode):
+        return refuse(request, "billing_address.zipcode is not a valid postal code")
+    return None
+
+
+@before(
+    "acc-address-needs-state",
+    "ACC-002",
+    "a billing address with a street but no state is refused, whatever the country",
+)
+def _address_needs_state(request: Request, config: ServerConfig) -> Answer | None:
+    address = _address(request)
+    if address and address.get("street") and not address.get("state"):
+        return refuse(request, "billing_address.state is required")
+    return None
+
+
+@before("acc-metadata-int32-only", "ACC-006", "metadata integers beyond int32 are refused")
+def _metadata_int32_only(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    metadata = body.get("metadata") if body is not None else None
+    if isinstance(metadata, dict) and any(
+        isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31
+        for value in metadata.values()
+    ):
+        return refuse(request, "metadata value out of range")
+    return None
+
+
+@before("acc-url-ascii-only", "ACC-002", "a return_url with characters outside ASCII is refused")
+def _url_ascii_only(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    url = body.get("return_url") if body is not None else None
+    if isinstance(url, str) and not url.isascii():
+        return refuse(request, "return_url is not a valid URL")
+    return None
+
+
+@before(
+    "acc-custom-field-key-identifier",
+    "ACC-008",
+    "a custom-field key must be an ASCII identifier",
+)
+def _custom_field_key_identifier(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    fields = body.get("custom_fields") if body is not None else None
+    if isinstance(fields, list) and any(
+        isinstance(field, dict)
+        and isinstance(field.get("key"), str)
+        and not re.fullmatch(r"[A-Za-z0-9_]+", field["key"])
+        for field in fields
+    ):
+        return refuse(request, "custom_fields[].key must be alphanumeric")
     return None

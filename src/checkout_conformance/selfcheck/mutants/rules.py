@@ -175,3 +175,16 @@ def _drop_addons_of_one_time(body: dict[str, Any], config: ServerConfig) -> None
 def _any_card_of_any_customer(body: dict[str, Any], config: ServerConfig) -> None:
     if body.get("payment_method_id") == config.profile.data.get("other_payment_method_id"):
         body["payment_method_id"] = config.profile.data.get("payment_method_id")
+
+
+@before(
+    "rule-tax-id-compact-only",
+    "RULE-003",
+    "a tax id written with spaces (as GB VAT numbers are) is refused",
+)
+def _tax_id_compact_only(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    tax_id = body.get("tax_id") if body is not None else None
+    if isinstance(tax_id, str) and " " in tax_id:
+        return refuse(request, "tax_id is not valid")
+    return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
+import unicodedata
 from typing import Any
 
 from ...contract import load_contract
@@ -199,3 +201,107 @@ def _fold_country_case(body: dict[str, Any], config: ServerConfig) -> None:
         "CountryCodeAlpha2"
     ):
         address["country"] = country.upper()  # type: ignore[index]
+
+
+# -- look-alikes accepted: a server that reads a neighbouring standard's code as the right one --
+def _set_nested(body: dict[str, Any], path: tuple[str, ...], fold: Any) -> None:
+    """Apply `fold` to the string at `path` in `body`, when it is there."""
+    parent: Any = body
+    for key in path[:-1]:
+        parent = parent.get(key) if isinstance(parent, dict) else None
+    if isinstance(parent, dict) and isinstance(parent.get(path[-1]), str):
+        parent[path[-1]] = fold(parent[path[-1]])
+
+
+@edits_body(
+    "val-country-alpha-3-accepted",
+    "VAL-007",
+    "a three-letter country code is taken for a country (alpha-3 read as alpha-2)",
+)
+def _country_alpha_3(body: dict[str, Any], config: ServerConfig) -> None:
+    _set_nested(
+        body,
+        ("billing_address", "country"),
+        lambda code: "US" if re.fullmatch(r"[A-Z]{3}", code) else code,
+    )
+
+
+@edits_body(
+    "val-country-name-accepted",
+    "VAL-007",
+    "a country's name is looked up and taken for its code",
+)
+def _country_name(body: dict[str, Any], config: ServerConfig) -> None:
+    _set_nested(
+        body,
+        ("billing_address", "country"),
+        lambda code: "US" if re.fullmatch(r"[A-Z][a-z]+( [A-Za-z]+)*", code) else code,
+    )
+
+
+@edits_body(
+    "val-country-nfkc-folded",
+    "VAL-007",
+    "the country is NFKC-normalised before the check (full-width letters folded)",
+)
+def _country_nfkc(body: dict[str, Any], config: ServerConfig) -> None:
+    _set_nested(
+        body, ("billing_address", "country"), lambda code: unicodedata.normalize("NFKC", code)
+    )
+
+
+@edits_body(
+    "val-currency-numeric-accepted",
+    "VAL-006",
+    "an ISO 4217 numeric code is taken for its currency",
+)
+def _currency_numeric(body: dict[str, Any], config: ServerConfig) -> None:
+    _set_nested(
+        body, ("billing_currency",), lambda code: "USD" if re.fullmatch(r"[0-9]{3}", code) else code
+    )
+
+
+@edits_body(
+    "val-currency-any-iso-code",
+    "VAL-006",
+    "any three capital letters pass as a currency (no check against the documented list)",
+)
+def _currency_any_code(body: dict[str, Any], config: ServerConfig) -> None:
+    _set_nested(
+        body,
+        ("billing_currency",),
+        lambda code: "USD" if re.fullmatch(r"[A-Z]{3}", code) else code,
+    )
+
+
+def _snake(text: str) -> str:
+    """`Apple Pay`, `apple-pay`, `applePay`, `APPLE_PAY` -> `apple_pay`."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    return re.sub(r"[\s-]+", "_", spaced).lower()
+
+
+@edits_body(
+    "val-payment-types-normalised",
+    "VAL-005",
+    "payment types are normalised (case, hyphens, spaces, camelCase) before the check",
+)
+def _payment_types_normalised(body: dict[str, Any], config: ServerConfig) -> None:
+    types = body.get("allowed_payment_method_types")
+    if isinstance(types, list):
+        body["allowed_payment_method_types"] = [
+            _snake(value) if isinstance(value, str) else value for value in types
+        ]
+
+
+@edits_body(
+    "val-font-weight-separators-ignored",
+    "VAL-011",
+    "font_weight is compared without separators or case (`extra-bold` is `extraBold`)",
+)
+def _font_weight_separators(body: dict[str, Any], config: ServerConfig) -> None:
+    known = {value.lower(): value for value in load_contract().enum_values("FontWeight")}
+    _set_nested(
+        body,
+        ("customization", "theme_config", "font_weight"),
+        lambda value: known.get(re.sub(r"[\s_-]", "", value).lower(), value),
+    )
