@@ -40,6 +40,7 @@ from checkout_conformance.engine._expand import expand  # noqa: E402
 from checkout_conformance.engine._model import ExpectationGroups, Library, load_scenario_file  # noqa: E402
 from checkout_conformance.engine._runner import run_case  # noqa: E402
 from checkout_conformance.engine._template import Context, render  # noqa: E402
+from checkout_conformance.engine._values import ValueClasses  # noqa: E402
 from checkout_conformance.profile import reference_profile  # noqa: E402
 from checkout_conformance.selfcheck import suite_command, suite_environment  # noqa: E402
 from checkout_conformance.server import EmbeddedServer  # noqa: E402
@@ -86,10 +87,11 @@ def engine_overhead(rounds: int = 3) -> dict[str, Any]:
         contract=load_contract(),
         bodies=BodyLibrary.load(_resources.BODIES_PATH),
         groups=ExpectationGroups.load(_resources.FIXTURES_DIR / "expectations.yaml"),
+        values=ValueClasses.load(_resources.FIXTURES_DIR / "values.yaml"),
     )
     scenarios = load_scenario_file(ROOT / "suites" / "acceptance" / "valid_requests.yaml", library)
     scenario = next(s for s in scenarios if s.id == "acc-every-billing-country")
-    cases = expand(scenario.expand, library.contract, library.bodies)
+    cases = expand(scenario.expand, library.contract, library.bodies, library.values)
     server = EmbeddedServer()
     base_url = server.start()
     profile = reference_profile()

@@ -16,6 +16,7 @@ from checkout_conformance.catalog import load_catalog
 from checkout_conformance.contract import load_contract
 from checkout_conformance.engine._bodies import BodyLibrary
 from checkout_conformance.engine._model import ExpectationGroups, Library, load_scenario_file
+from checkout_conformance.engine._values import ValueClasses
 from checkout_conformance.properties import JUDGED
 
 from .conftest import ROOT, run_suite
@@ -27,6 +28,7 @@ def scenario_library() -> Library:
         contract=load_contract(),
         bodies=BodyLibrary.load(_resources.BODIES_PATH),
         groups=ExpectationGroups.load(_resources.FIXTURES_DIR / "expectations.yaml"),
+        values=ValueClasses.load(_resources.FIXTURES_DIR / "values.yaml"),
     )
 
 
@@ -84,12 +86,7 @@ def test_every_precondition_names_a_case_of_the_suite() -> None:
     from checkout_conformance.engine._template import Context, render
     from checkout_conformance.profile import reference_profile
 
-    library = Library(
-        catalog=load_catalog(),
-        contract=load_contract(),
-        bodies=BodyLibrary.load(_resources.BODIES_PATH),
-        groups=ExpectationGroups.load(_resources.FIXTURES_DIR / "expectations.yaml"),
-    )
+    library = scenario_library()
     scenarios = [
         scenario
         for path in sorted((ROOT / "suites").rglob("*.yaml"))
@@ -97,7 +94,8 @@ def test_every_precondition_names_a_case_of_the_suite() -> None:
     ]
     labels = {
         scenario.id: {
-            case.label for case in expand(scenario.expand, library.contract, library.bodies)
+            case.label
+            for case in expand(scenario.expand, library.contract, library.bodies, library.values)
         }
         for scenario in scenarios
     }
@@ -106,7 +104,7 @@ def test_every_precondition_names_a_case_of_the_suite() -> None:
     for scenario in scenarios:
         if scenario.precondition is None:
             continue
-        for case in expand(scenario.expand, library.contract, library.bodies):
+        for case in expand(scenario.expand, library.contract, library.bodies, library.values):
             variables = {n: render(v, Context(profile=profile)) for n, v in case.variables.items()}
             reference = str(render(scenario.precondition, Context(profile, variables=variables)))
             scenario_id, _, label = reference.partition("[")

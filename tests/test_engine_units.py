@@ -80,26 +80,31 @@ def test_missing_profile_values_and_unknown_variables_are_told_apart() -> None:
 
 # -- expansion --------------------------------------------------------------------------------
 def test_enum_expansion_reads_every_value_from_the_contract() -> None:
-    values = source_values({"enum": "Currency"}, CONTRACT, None)  # type: ignore[arg-type]
+    values = source_values({"enum": "Currency"}, CONTRACT, None, None)  # type: ignore[arg-type]
     assert len(values) == 145
     assert values[0] == "AED"
 
 
 def test_nullable_fields_are_read_from_the_contract() -> None:
-    fields = source_values({"nullable_fields": "CreateCheckoutSessionRequest"}, CONTRACT, None)  # type: ignore[arg-type]
+    fields = source_values(
+        {"nullable_fields": "CreateCheckoutSessionRequest"},
+        CONTRACT,
+        None,  # type: ignore[arg-type]
+        None,
+    )
     assert "payment_method_id" in fields and "billing_address" in fields
     assert "confirm" not in fields  # optional but not nullable
 
 
 def test_wrong_types_cover_every_typed_field_without_the_right_type() -> None:
-    cases = source_values({"wrong_types": "CreateCheckoutSessionRequest"}, CONTRACT, None)  # type: ignore[arg-type]
+    cases = source_values({"wrong_types": "CreateCheckoutSessionRequest"}, CONTRACT, None, None)  # type: ignore[arg-type]
     labels = {case["label"] for case in cases}
     assert {"confirm=string", "confirm=integer", "product_cart=string", "tax_id=integer"} <= labels
     assert all(case["path"] != "metadata" or case["value"] != {} for case in cases)
 
 
 def test_cartesian_expansion_gives_unique_readable_labels() -> None:
-    cases = expand({"a": {"values": [1, 2]}, "b": {"values": ["x", "x"]}}, CONTRACT, None)  # type: ignore[arg-type]
+    cases = expand({"a": {"values": [1, 2]}, "b": {"values": ["x", "x"]}}, CONTRACT, None, None)  # type: ignore[arg-type]
     assert [case.label for case in cases] == ["a=1,b=x", "a=1,b=x#2", "a=2,b=x", "a=2,b=x#2"]
 
 

@@ -166,7 +166,7 @@ def source_values(
     spec: Mapping[str, Any],
     contract: Contract,
     bodies: BodyLibrary,
-    values: ValueClasses | None = None,
+    values: ValueClasses | None,
 ) -> list[Any]:
     """The values one expansion variable takes, in a stable order."""
     skip = set(spec.get("except", []))
@@ -273,7 +273,7 @@ def expand(
     variables: Mapping[str, Mapping[str, Any]],
     contract: Contract,
     bodies: BodyLibrary,
-    values: ValueClasses | None = None,
+    values: ValueClasses | None,
 ) -> list[Case]:
     """Every combination of the variables' values; a single Case with no label when none."""
     if not variables:
