@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -559,6 +560,107 @@ def enum_look_alikes(values: list[str], per_convention: int) -> list[Entry]:
     return list(found.values())
 
 
+# -- strings that break the layers below: storage, parsing, scripting --------------------------
+BLNS_RELATIVE = Path("tools") / "values-sources" / "blns.txt"  # MIT, vendored at db33ec7
+# Storage boundaries: VARCHAR(255), one past it, a page, and 4 KiB of two-byte characters.
+LONG_LENGTHS = (255, 256, 1024, 4096)
+
+
+def _slug(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())[:6]
+    return "-".join(words)
+
+
+def blns_sections(text: str) -> dict[str, list[str]]:
+    """The Big List of Naughty Strings by section: a section starts at a `#\t` line after a
+    blank line; its strings are the lines that are not comments."""
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    previous = ""
+    for line in text.split("\n"):
+        if line.startswith("#\t") and not previous.strip():
+            current = line[2:].strip()
+            sections[current] = []
+        elif line and not line.startswith("#") and current is not None:
+            sections[current].append(line)
+        previous = line
+    return {title: found for title, found in sections.items() if found}
+
+
+def breaking_strings() -> list[Entry]:
+    """One class per section of the Big List of Naughty Strings, and the classes that file
+    cannot hold: NUL, CR and LF inside text; object keys that scripting runtimes and document
+    stores treat specially; values at storage-length boundaries; a string mixing scripts."""
+    root = _resources.project_root()
+    if root is None:
+        raise RuntimeError(f"values build runs in a checkout: it reads {BLNS_RELATIVE}")
+    text = (root / BLNS_RELATIVE).read_text(encoding="utf-8")
+    found = []
+    for title, strings in blns_sections(text).items():
+        usable = [value for value in strings if "${" not in value]  # no scenario template
+        found.append(
+            _entry(f"blns-{_slug(title)}", usable, f"Big List of Naughty Strings: {title}")
+        )
+    found.append(
+        _entry(
+            "nul-cr-lf",
+            ["a\u0000b", "\u0000", "line one\nline two", "carriage\rreturn", "crlf\r\n"],
+            "the characters blns.txt says it cannot hold (U+0000, U+000A, U+000D), inside text",
+        )
+    )
+    found.append(
+        _entry(
+            "special-keys",
+            # ECMA-262 Object.prototype properties; Python object internals; MongoDB field
+            # names that start with `$` or hold a dot; keys that look like paths or templates.
+            [
+                "__proto__",
+                "constructor",
+                "prototype",
+                "toString",
+                "valueOf",
+                "hasOwnProperty",
+                "__defineGetter__",
+                "__lookupGetter__",
+                "__class__",
+                "__dict__",
+                "$where",
+                "$gt",
+                "a.b.c",
+                "",
+                " ",
+                "0",
+                "-1",
+                "null",
+                "true",
+            ],
+            "ECMA-262 20.1.3 (Object.prototype), the Python data model, MongoDB field-name"
+            " restrictions",
+        )
+    )
+    two_byte = blns_sections(text)["Two-Byte Characters"][0]
+    for length in LONG_LENGTHS:
+        found.append(
+            _entry(
+                f"long-{length}",
+                ["x" * length, (two_byte * length)[:length]],
+                f"{length} characters, ASCII and two-byte (Big List of Naughty Strings)",
+            )
+        )
+    mixed = " ".join(
+        _faker(locale).name() for locale in ("en_US", "ru_RU", "ar_AA", "zh_CN", "hi_IN")
+    )
+    found.append(
+        _entry(
+            "mixed-scripts",
+            [mixed, mixed + " " + blns_sections(text)["Emoji"][0]],
+            "Faker names in Latin, Cyrillic, Arabic, Han and Devanagari in one string, and an"
+            " emoji (Big List of Naughty Strings)",
+        )
+    )
+    return found
+
+
 # -- the file ---------------------------------------------------------------------------------
 def build_values(contract: Contract | None = None) -> dict[str, Any]:
     contract = contract or load_contract()
@@ -575,6 +677,7 @@ def build_values(contract: Contract | None = None) -> dict[str, Any]:
             "custom_field": custom_field_texts(),
             "business_name": business_names(),
         },
+        "breaking": {"strings": breaking_strings()},
         "look_alikes": {
             "country": country_look_alikes(countries),
             "currency": currency_look_alikes(list(contract.enum_values("Currency"))),
@@ -592,9 +695,12 @@ def build_values(contract: Contract | None = None) -> dict[str, Any]:
 def _versions() -> str:
     from importlib.metadata import version
 
-    return ", ".join(
-        f"{name} {version(name)}"
-        for name in ("faker", "phonenumbers", "pycountry", "python-stdnum")
+    return (
+        ", ".join(
+            f"{name} {version(name)}"
+            for name in ("faker", "phonenumbers", "pycountry", "python-stdnum")
+        )
+        + ", the Big List of Naughty Strings (tools/values-sources/blns.txt)"
     )
 
 
@@ -606,7 +712,8 @@ def build_values_text() -> str:
         " rebuild.\n"
         "# `valid`: classes of values real customers send, each accepted (ACC-*, RULE-003);\n"
         "# `look_alikes`: values of neighbouring standards and conventions, each refused"
-        " (VAL-*).\n"
+        " (VAL-*);\n"
+        "# `breaking`: strings that break storage, parsing and scripting layers (ROB-001).\n"
     )
     body = yaml.safe_dump(
         build_values(), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False

@@ -161,3 +161,87 @@ def _cut_off_body_crashes(request: Request, config: ServerConfig) -> Answer | No
     except (ValueError, RecursionError):
         return None
     return None
+
+
+# -- strings that break a layer below: each crashes where a real storage or runtime would ------
+def _strings(value: Any, keys: bool = True) -> list[str]:
+    """Every string inside a JSON value (object keys too, when `keys`)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        found = [key for key in value if keys and isinstance(key, str)]
+        return found + [text for item in value.values() for text in _strings(item, keys)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item, keys)]
+    return []
+
+
+@before(
+    "rob-crash-on-nul-in-text",
+    "ROB-001",
+    "a 500 for U+0000 inside a free-text field (PostgreSQL text refuses NUL)",
+)
+def _crash_on_nul(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request) or {}
+    texts = _strings({key: value for key, value in body.items() if key != "product_cart"})
+    if any("\x00" in text for text in texts):
+        return _crash(request, "psycopg.DataError: PostgreSQL text fields cannot contain NUL")
+    return None
+
+
+@before(
+    "rob-crash-on-astral-characters",
+    "ROB-001",
+    "a 500 for a character outside the Basic Multilingual Plane in a customer's name or address"
+    " (MySQL utf8mb3 holds three bytes per character)",
+)
+def _crash_on_astral(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request) or {}
+    texts = _strings([body.get("customer"), body.get("billing_address")])
+    if any(ord(char) > 0xFFFF for text in texts for char in text):
+        return _crash(request, "OperationalError: (1366, Incorrect string value)")
+    return None
+
+
+@before(
+    "rob-crash-on-special-metadata-keys",
+    "ROB-001",
+    "a 500 for metadata keys a JavaScript runtime treats specially (`__proto__`, `constructor`)",
+)
+def _crash_on_special_keys(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request) or {}
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and {"__proto__", "constructor"} & set(metadata):
+        return _crash(request, "TypeError: Cannot convert object to primitive value")
+    return None
+
+
+@before(
+    "rob-crash-on-long-text",
+    "ROB-001",
+    "a 500 for a customer name, street or business name over 255 characters (VARCHAR(255))",
+)
+def _crash_on_long_text(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request) or {}
+    customer, address = body.get("customer"), body.get("billing_address")
+    texts = [
+        customer.get("name") if isinstance(customer, dict) else None,
+        address.get("street") if isinstance(address, dict) else None,
+        body.get("customer_business_name"),
+    ]
+    if any(isinstance(text, str) and len(text) > 255 for text in texts):
+        return _crash(request, "DataError: value too long for type character varying(255)")
+    return None
+
+
+@before(
+    "rob-crash-on-sql-quote",
+    "ROB-001",
+    "a 500 for a quote followed by SQL in a text field (a query built by string formatting)",
+)
+def _crash_on_sql_quote(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request) or {}
+    texts = _strings({key: value for key, value in body.items() if key != "product_cart"})
+    if any("'" in text and ("--" in text or ";" in text) for text in texts):
+        return _crash(request, "ProgrammingError: syntax error at or near")
+    return None
