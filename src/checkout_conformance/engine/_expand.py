@@ -21,6 +21,7 @@ from typing import Any
 
 from ..contract import Contract, json_type
 from ..pairwise import covering_rows
+from ..rules import rule
 from ..transport import FRAMINGS
 from ._bodies import BodyLibrary, get_path
 from ._values import ValueClasses
@@ -297,6 +298,13 @@ def source_values(
             }
             for entry in values["breaking.strings"]
             if entry["label"] not in skip
+        ]
+    if "rule_cases" in spec:
+        found = rule(spec["rule_cases"])
+        return [
+            {"label": case.label, "body": case.body, "covers": case.covers}
+            for case in found.cases(bodies.unrendered(found.base))
+            if case.outcome == spec.get("outcome", case.outcome) and case.label not in skip
         ]
     if "hostile_bodies" in spec:
         return [

@@ -27,6 +27,7 @@ from .._yamlfile import (
 )
 from ..catalog import Catalog
 from ..contract import Contract
+from ..rules import load_rules
 from ..show import hint
 from ._bodies import BodyLibrary
 from ._template import FILTERS, references
@@ -314,6 +315,14 @@ class _Parser:
                 f"expand {name}: unknown value class {spec['corpus']!r}"
                 f"{_did_you_mean(str(spec['corpus']), known)} (the classes: {where})",
             )
+        if "rule_cases" in spec:
+            ids = [found.id for found in load_rules()]
+            if spec["rule_cases"] not in ids:
+                raise self.fail(
+                    line,
+                    f"expand {name}: no rule {spec['rule_cases']!r} in contracts/rules.yaml"
+                    f"{_did_you_mean(str(spec['rule_cases']), ids)}",
+                )
         if "body_fields" in spec and spec["body_fields"] not in self.library.bodies:
             raise self.fail(
                 line,

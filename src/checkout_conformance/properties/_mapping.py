@@ -15,13 +15,12 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-MAX_CART_ITEMS = 20
-COMPLETE_ADDRESS = {
-    "street": "1 Market Street",
-    "city": "San Francisco",
-    "state": "CA",
-    "zipcode": "94105",
-}
+from ..rules import cart_limit, confirm_address
+
+# The limits and the address `confirm: true` needs, from the rules' decisions
+# (contracts/rules.yaml), which the reference server evaluates too.
+MAX_CART_ITEMS = cart_limit()
+COMPLETE_ADDRESS, MINIMAL_ADDRESS = confirm_address()
 
 
 def _small_quantity(value: Any) -> int:
@@ -111,7 +110,7 @@ def _confirm_and_charge(body: dict[str, Any], ids: Mapping[str, str], charge: bo
         body["customer"] = {"customer_id": ids["customer_id"]}  # RULE-002
     if body.get("confirm") is True:  # RULE-012: a complete (or minimal) billing address
         address = body.get("billing_address") or {"country": "US"}
-        needed = ("zipcode",) if body.get("minimal_address") is True else tuple(COMPLETE_ADDRESS)
+        needed = MINIMAL_ADDRESS if body.get("minimal_address") is True else tuple(COMPLETE_ADDRESS)
         for name in needed:
             if not address.get(name):
                 address[name] = COMPLETE_ADDRESS[name]

@@ -1,8 +1,11 @@
 """The documented business rules of `POST /checkouts`, which the schema alone does not enforce.
 
 Each rule is a small function of a schema-valid body and the seeded store; it returns the error
-to answer with, or None. They run in the order of `RULES`, after schema validation, and the first
-violation wins. Comments name the requirement each rule implements.
+to answer with, or None. They run in the order of `default_rules`, after schema validation, and
+the first violation wins. The rules a body alone decides are data (`contracts/rules.yaml`, the
+same decisions the suite derives its cases from: `data_rule`); the rules that need the store
+(products, addons, customers, payment methods, discount codes exist) are written here.
+Comments name the requirement each rule implements.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..rules import Rule as DataRule
+from ..rules import cart_limit, load_rules
 from . import _errors as errors
 from ._errors import ApiError
 from ._store import Store
@@ -17,9 +22,7 @@ from ._store import Store
 Body = dict[str, Any]
 Rule = Callable[[Body, Store], "ApiError | None"]
 
-MAX_CART_ITEMS = 20
-CONFIRM_ADDRESS_FIELDS = ("country", "street", "city", "state", "zipcode")
-MINIMAL_ADDRESS_FIELDS = ("country", "zipcode")
+MAX_CART_ITEMS = cart_limit()  # RULE-014, from contracts/rules.yaml
 
 
 def _present(body: Body, key: str) -> bool:
@@ -27,25 +30,9 @@ def _present(body: Body, key: str) -> bool:
     return body.get(key) is not None
 
 
-def cart_not_empty(body: Body, store: Store) -> ApiError | None:
-    # RULE-013: an empty cart only makes sense in the product-collection flow.
-    if not body["product_cart"] and not _present(body, "product_collection_id"):
-        return ApiError.unprocessable(errors.PRODUCT_CART_EMPTY, "product_cart is empty")
-    return None
-
-
-def cart_size(body: Body, store: Store) -> ApiError | None:
-    # RULE-014: a cart holds at most 20 items.
-    if len(body["product_cart"]) > MAX_CART_ITEMS:
-        return ApiError.invalid_body(f"product_cart holds at most {MAX_CART_ITEMS} items")
-    return None
-
-
-def quantities_at_least_one(body: Body, store: Store) -> ApiError | None:
-    # RULE-007: "Quantity of the product. Must be at least 1." (the schema allows 0).
+def addon_quantities_at_least_one(body: Body, store: Store) -> ApiError | None:
+    # RULE-007 for addons: "Quantity ... Must be at least 1" (the schema allows 0).
     for index, item in enumerate(body["product_cart"]):
-        if item["quantity"] < 1:
-            return ApiError.invalid_body(f"product_cart[{index}].quantity must be at least 1")
         for addon_index, addon in enumerate(item.get("addons") or []):
             if addon["quantity"] < 1:
                 return ApiError.invalid_body(
@@ -102,65 +89,28 @@ def customer_exists(body: Body, store: Store) -> ApiError | None:
     return None
 
 
-def payment_method_rules(body: Body, store: Store) -> ApiError | None:
+def payment_method_belongs(body: Body, store: Store) -> ApiError | None:
+    # RULE-016: the payment method must exist and belong to that customer (after RULE-001 and
+    # RULE-002, which the data rules check first).
     if not _present(body, "payment_method_id"):
         return None
-    # RULE-001: "Only allowed when confirm is true."
-    if body.get("confirm") is not True:
-        return ApiError.invalid_body("payment_method_id is only allowed when confirm is true")
-    # RULE-002: "If provided, existing customer id must also be provided."
-    customer = body.get("customer")
-    if not customer or "customer_id" not in customer:
-        return ApiError.invalid_body(
-            "payment_method_id requires an existing customer (customer.customer_id)"
-        )
-    # RULE-016: the payment method must exist and belong to that customer.
+    customer = body.get("customer") or {}
     owner = store.payment_method_owner.get(body["payment_method_id"])
     if owner is None:
         return ApiError.unprocessable(
             errors.NOT_FOUND, f"Payment method {body['payment_method_id']} does not exist"
         )
-    if owner != customer["customer_id"]:
+    if owner != customer.get("customer_id"):
         return ApiError.invalid_body("payment_method_id does not belong to the given customer")
     return None
 
 
-def tax_id_needs_country(body: Body, store: Store) -> ApiError | None:
-    # RULE-003: "Requires billing_address with country." (country is required by the schema).
-    if _present(body, "tax_id") and not _present(body, "billing_address"):
-        return ApiError.invalid_body("tax_id requires billing_address with country")
-    return None
-
-
-def discount_codes(body: Body, store: Store) -> ApiError | None:
-    # RULE-005: not both fields; every code must exist (the count is a schema limit).
+def discount_codes_exist(body: Body, store: Store) -> ApiError | None:
+    # RULE-005: every code must exist (not both fields, and the count, are data and schema).
     single, stacked = body.get("discount_code"), body.get("discount_codes")
-    if single is not None and stacked is not None:
-        return ApiError.invalid_body("discount_code cannot be used together with discount_codes")
     for code in [single] if single is not None else stacked or []:
         if code not in store.discount_codes:
             return ApiError.unprocessable(errors.INVALID_DISCOUNT_CODE, "Invalid Discount Code")
-    return None
-
-
-def dropdowns_have_options(body: Body, store: Store) -> ApiError | None:
-    # RULE-009: `options` is "required for dropdown".
-    for index, custom in enumerate(body.get("custom_fields") or []):
-        if custom["field_type"] == "dropdown" and not custom.get("options"):
-            return ApiError.invalid_body(f"custom_fields[{index}]: a dropdown needs options")
-    return None
-
-
-def phone_flags(body: Body, store: Store) -> ApiError | None:
-    # RULE-011: require_phone_number "Requires allow_phone_number_collection to also be true".
-    flags = body.get("feature_flags") or {}
-    if (
-        flags.get("require_phone_number") is True
-        and flags.get("allow_phone_number_collection") is False
-    ):
-        return ApiError.invalid_body(
-            "feature_flags.require_phone_number requires allow_phone_number_collection"
-        )
     return None
 
 
@@ -175,38 +125,48 @@ def payment_method_types_fallback(body: Body, store: Store) -> ApiError | None:
     return None
 
 
-def confirm_needs_address(body: Body, store: Store) -> ApiError | None:
-    # RULE-012: with confirm, the billing address must be complete (or minimal: country+zipcode).
-    if body.get("confirm") is not True:
-        return None
-    address = body.get("billing_address") or {}
-    needed = (
-        MINIMAL_ADDRESS_FIELDS if body.get("minimal_address") is True else CONFIRM_ADDRESS_FIELDS
-    )
-    missing = [name for name in needed if not address.get(name)]
-    if missing:
-        return ApiError.invalid_body(
-            "confirm: true requires billing_address with " + ", ".join(missing)
-        )
-    return None
+def data_rule(rule_id: str) -> Rule:
+    """The server's check for one rule of contracts/rules.yaml: its decision, its error."""
+    found = load_rules_data()[rule_id]
+
+    def check(body: Body, store: Store) -> ApiError | None:
+        if not found.violated(body):
+            return None
+        if found.error_code == errors.INVALID_REQUEST_BODY:
+            return ApiError.invalid_body(found.error_message)
+        return ApiError(found.error_status, found.error_code, found.error_message)
+
+    check.__name__ = check.__qualname__ = f"data_rule_{rule_id}"
+    return check
+
+
+def load_rules_data() -> dict[str, DataRule]:
+    return {found.id: found for found in load_rules()}
 
 
 def default_rules() -> list[Rule]:
     """Every rule, in the order the server checks them."""
     return [
-        cart_not_empty,
-        cart_size,
-        quantities_at_least_one,
+        data_rule("RULE-013"),
+        data_rule("RULE-014"),
+        data_rule("RULE-007"),
+        addon_quantities_at_least_one,
         products_exist,
         addons_on_subscriptions,
         customer_exists,
-        payment_method_rules,
-        tax_id_needs_country,
-        discount_codes,
-        dropdowns_have_options,
-        phone_flags,
+        data_rule("RULE-001"),
+        data_rule("RULE-002"),
+        payment_method_belongs,
+        data_rule("RULE-003"),
+        data_rule("RULE-005-both"),
+        discount_codes_exist,
+        data_rule("RULE-009"),
+        data_rule("RULE-011"),
         payment_method_types_fallback,
-        confirm_needs_address,
+        data_rule("RULE-012-street"),
+        data_rule("RULE-012-city"),
+        data_rule("RULE-012-state"),
+        data_rule("RULE-012-zipcode"),
     ]
 
 

@@ -188,3 +188,102 @@ def _tax_id_compact_only(request: Request, config: ServerConfig) -> Answer | Non
     if isinstance(tax_id, str) and " " in tax_id:
         return refuse(request, "tax_id is not valid")
     return None
+
+
+# -- decisions read wrongly: a presence check, a first-element check, an extra condition,
+# an off-by-one at a limit (each caught by a case derived from contracts/rules.yaml) ----------
+@before(
+    "rule-payment-method-key-presence",
+    "RULE-001",
+    "`payment_method_id` counts when the key is there, null included",
+)
+def _payment_method_key_presence(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    if body is not None and "payment_method_id" in body and body.get("confirm") is not True:
+        return refuse(request, "payment_method_id is only allowed when confirm is true")
+    return None
+
+
+@before(
+    "rule-phone-flags-key-presence",
+    "RULE-011",
+    "require_phone_number is refused whenever allow_phone_number_collection is given at all",
+)
+def _phone_flags_key_presence(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    flags = body.get("feature_flags") if body is not None else None
+    if (
+        isinstance(flags, dict)
+        and flags.get("require_phone_number") is True
+        and "allow_phone_number_collection" in flags
+    ):
+        return refuse(request, "require_phone_number requires allow_phone_number_collection")
+    return None
+
+
+@edits_body(
+    "rule-quantity-first-item-only",
+    "RULE-007",
+    "only the first cart item's quantity is checked",
+)
+def _quantity_first_item_only(body: dict[str, Any], config: ServerConfig) -> None:
+    cart = body.get("product_cart")
+    if isinstance(cart, list):
+        for item in cart[1:]:
+            if isinstance(item, dict) and item.get("quantity") == 0:
+                item["quantity"] = 1
+
+
+@edits_body(
+    "rule-dropdown-first-field-only",
+    "RULE-009",
+    "only the first custom field is checked for a dropdown without options",
+)
+def _dropdown_first_field_only(body: dict[str, Any], config: ServerConfig) -> None:
+    fields = body.get("custom_fields")
+    if isinstance(fields, list):
+        for custom in fields[1:]:
+            if isinstance(custom, dict) and custom.get("field_type") == "dropdown":
+                custom.setdefault("options", None)
+                custom["options"] = custom["options"] or ["(any)"]
+
+
+@before(
+    "rule-tax-id-needs-street",
+    "RULE-003",
+    "tax_id is refused unless the billing address also has a street (an extra condition)",
+)
+def _tax_id_needs_street(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    if body is None or body.get("tax_id") is None:
+        return None
+    address = body.get("billing_address")
+    if not isinstance(address, dict) or not address.get("street"):
+        return refuse(request, "tax_id requires a complete billing address")
+    return None
+
+
+@edits_body(
+    "rule-address-empty-string-counts",
+    "RULE-012",
+    "an empty street counts as given when confirm is true (a None check, not a value check)",
+)
+def _address_empty_string_counts(body: dict[str, Any], config: ServerConfig) -> None:
+    address = body.get("billing_address")
+    if body.get("confirm") is True and isinstance(address, dict):
+        for name in ("street", "city", "state", "zipcode"):
+            if address.get(name) == "":
+                address[name] = "x"
+
+
+@before(
+    "rule-trial-upper-bound-exclusive",
+    "RULE-008",
+    "a trial of exactly 10000 days is refused (< instead of <=)",
+)
+def _trial_upper_bound_exclusive(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    subscription = body.get("subscription_data") if body is not None else None
+    if isinstance(subscription, dict) and subscription.get("trial_period_days") == 10000:
+        return refuse(request, "trial_period_days must be below 10000")
+    return None

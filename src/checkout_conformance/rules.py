@@ -1,0 +1,399 @@
+"""The documented business rules as data (`contracts/rules.yaml`): one decision per rule, read by
+the reference server (which refuses what a rule refuses) and by the suite (which derives its
+cases from the same decision), so that the two can never disagree.
+
+A rule refuses a request when all its conditions hold (for a rule with `each`, when they hold
+for one element of that array). From that decision `Rule.cases` derives, without a case
+written by hand: every way each condition holds with the others holding (refused), each
+condition failing on its own with the others holding (accepted: MC/DC), limits at their
+boundaries, null beside absent, and the offending element first, in the middle and last.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import _resources
+from ._yamlfile import DataFileError, load_yaml, validate_document
+
+RULES_PATH = _resources.CONTRACTS_DIR / "rules.yaml"
+RULES_SCHEMA_PATH = _resources.CONTRACTS_DIR / "rules.schema.json"
+MISSING: Any = object()  # a field that is not in the body
+POSITIONS = ("first", "middle", "last")
+
+
+def get_field(holder: Any, dotted: str) -> Any:
+    """The value at `a.b.c` in nested objects, or MISSING."""
+    value = holder
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return MISSING
+        value = value[part]
+    return value
+
+
+def _set_field(holder: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        child = holder.get(part)
+        if not isinstance(child, dict):
+            child = holder[part] = {}
+        holder = child
+    holder[parts[-1]] = value
+
+
+def _remove_field(holder: dict[str, Any], dotted: str) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        child = holder.get(part)
+        if not isinstance(child, dict):
+            return
+        holder = child
+    holder.pop(parts[-1], None)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One way to set a condition's field: values to set, fields to remove, and a label."""
+
+    label: str
+    set: Mapping[str, Any] = field(default_factory=dict)
+    remove: tuple[str, ...] = ()
+    boundary: bool = False  # a limit at its edge (N, N+1, one past a range's end)
+
+    def apply(self, body: dict[str, Any]) -> None:
+        for name in self.remove:
+            _remove_field(body, name)
+        for name, value in self.set.items():
+            _set_field(body, name, copy.deepcopy(value))
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return f"{len(value)}-items"
+    if isinstance(value, str):
+        return value if len(value) <= 24 and "${" not in value else "a-value"
+    return str(value)
+
+
+def _items(item: Any, count: int) -> list[Any]:
+    """`count` copies of `item`, `{n}` in its strings numbered 1, 2, ..."""
+
+    def number(value: Any, n: int) -> Any:
+        if isinstance(value, str):
+            return value.replace("{n}", str(n))
+        if isinstance(value, dict):
+            return {key: number(inner, n) for key, inner in value.items()}
+        if isinstance(value, list):
+            return [number(inner, n) for inner in value]
+        return value
+
+    return [number(item, n) for n in range(1, count + 1)]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a rule's decision, on one field."""
+
+    field: str
+    is_: str
+    value: Any = None
+    example: Any = MISSING
+    item: Any = None
+    holds: tuple[Edit, ...] = ()
+    fails: tuple[Edit, ...] = ()
+
+    # -- the decision, as the server evaluates it ---------------------------------------------
+    def holds_for(self, scope: Mapping[str, Any]) -> bool:
+        found = get_field(scope, self.field)
+        given = found is not MISSING and found is not None
+        number = isinstance(found, int | float) and not isinstance(found, bool)
+        checks: dict[str, Callable[[], bool]] = {
+            "present": lambda: given,
+            "missing": lambda: not given or found in ("", []),
+            "true": lambda: found is True,
+            "not_true": lambda: found is not True,
+            "false": lambda: found is False,
+            "equals": lambda: given and found == self.value,
+            "count_above": lambda: isinstance(found, list) and len(found) > int(self.value),
+            "empty": lambda: found == [],
+            "below": lambda: number and found < self.value,
+            "outside": lambda: number and not self.value[0] <= found <= self.value[1],
+        }
+        return bool(checks[self.is_]())
+
+    # -- the cases, as the suite derives them ------------------------------------------------
+    def _given(self, base_value: Any) -> Any:
+        return base_value if self.example is MISSING else self.example
+
+    def hold_edits(self, base_value: Any) -> tuple[Edit, ...]:
+        """Every way to make the condition hold (the first is the one other cases use)."""
+        if self.holds:
+            return self.holds
+        name, shown = self.field, self.field.rsplit(".", 1)[-1]
+        absent = Edit(f"{shown}=absent", remove=(name,))
+        null = Edit(f"{shown}=null", set={name: None})
+        match self.is_:
+            case "present":
+                value = self._given(base_value)
+                return (Edit(f"{shown}={_shown(value)}", set={name: value}),)
+            case "missing":
+                given = self._given(base_value)
+                if not isinstance(given, str | list):  # an object has no empty form
+                    return (absent, null)
+                empty = [] if isinstance(given, list) else ""
+                return (absent, null, Edit(f"{shown}=empty", set={name: empty}))
+            case "true":
+                return (Edit(f"{shown}=true", set={name: True}),)
+            case "not_true":
+                return (Edit(f"{shown}=false", set={name: False}), absent)
+            case "false":
+                return (Edit(f"{shown}=false", set={name: False}),)
+            case "equals":
+                return (Edit(f"{shown}={_shown(self.value)}", set={name: self.value}),)
+            case "count_above":
+                over = int(self.value) + 1
+                return (
+                    Edit(
+                        f"{shown}={over}-items", set={name: _items(self.item, over)}, boundary=True
+                    ),
+                )
+            case "empty":
+                return (Edit(f"{shown}=empty", set={name: []}),)
+            case "below":
+                return (
+                    Edit(f"{shown}={self.value - 1}", set={name: self.value - 1}, boundary=True),
+                )
+            case "outside":
+                low, high = self.value
+                return (
+                    Edit(f"{shown}={low - 1}", set={name: low - 1}, boundary=True),
+                    Edit(f"{shown}={high + 1}", set={name: high + 1}, boundary=True),
+                )
+        raise ValueError(f"unknown condition {self.is_!r}")
+
+    def fail_edits(self, base_value: Any) -> tuple[Edit, ...]:
+        """Every way to make the condition fail on its own (each an accepted case)."""
+        if self.fails:
+            return self.fails
+        name, shown = self.field, self.field.rsplit(".", 1)[-1]
+        absent = Edit(f"{shown}=absent", remove=(name,))
+        null = Edit(f"{shown}=null", set={name: None})
+        match self.is_:
+            case "present":
+                return (absent, null)
+            case "missing":
+                value = self._given(base_value)
+                return (Edit(f"{shown}={_shown(value)}", set={name: value}),)
+            case "true" | "false":
+                other = self.is_ != "true"
+                return (Edit(f"{shown}={_shown(other)}", set={name: other}), absent)
+            case "not_true":
+                return (Edit(f"{shown}=true", set={name: True}),)
+            case "equals":
+                return (absent,)
+            case "count_above":
+                at = int(self.value)
+                limit = Edit(
+                    f"{shown}={at}-items", set={name: _items(self.item, at)}, boundary=True
+                )
+                # Absent only where the base leaves the list out (a required list cannot be).
+                return (limit, absent) if base_value is MISSING else (limit,)
+            case "empty":
+                return (absent,)
+            case "below":
+                return (Edit(f"{shown}={self.value}", set={name: self.value}, boundary=True),)
+            case "outside":
+                low, high = self.value
+                return (
+                    Edit(f"{shown}={low}", set={name: low}, boundary=True),
+                    Edit(f"{shown}={high}", set={name: high}, boundary=True),
+                    null,
+                )
+        raise ValueError(f"unknown condition {self.is_!r}")
+
+
+@dataclass(frozen=True)
+class DerivedCase:
+    """One request derived from a rule's decision, and what a conformant server must do."""
+
+    label: str
+    body: dict[str, Any]  # unrendered: `${profile.*}` references resolve per target
+    outcome: str  # refused | accepted
+    covers: str  # condition | boundary | null | position
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One documented rule: its decision and what the reference server answers."""
+
+    id: str
+    requirement: str
+    base: str
+    conditions: tuple[Condition, ...]
+    each: str | None = None
+    error_code: str = "INVALID_REQUEST_BODY"
+    error_message: str = ""
+    error_status: int = 422
+
+    def violated(self, body: Mapping[str, Any]) -> bool:
+        """Does this request break the rule?"""
+        if self.each is None:
+            return all(condition.holds_for(body) for condition in self.conditions)
+        elements = get_field(body, self.each)
+        return isinstance(elements, list) and any(
+            isinstance(element, Mapping)
+            and all(condition.holds_for(element) for condition in self.conditions)
+            for element in elements
+        )
+
+    # -- derivation -----------------------------------------------------------------------------
+    def cases(self, base: Mapping[str, Any]) -> list[DerivedCase]:
+        """The cases that cover this rule's decision, built on `base` (the named body)."""
+        scope = self._scope(base)
+        firsts = [c.hold_edits(get_field(scope, c.field))[0] for c in self.conditions]
+        found: dict[str, DerivedCase] = {}
+
+        def add(label: str, edits: list[Edit], outcome: str, covers: str) -> None:
+            body = self._body(base, edits)
+            if all(case.body != body for case in found.values()):  # one request per body
+                found.setdefault(label, DerivedCase(label, body, outcome, covers))
+
+        for index, condition in enumerate(self.conditions):
+            others = firsts[:index] + firsts[index + 1 :]
+            base_value = get_field(scope, condition.field)
+            for edit in condition.hold_edits(base_value):
+                covers = _covers(edit)
+                add(f"holds:{edit.label}", [*others, edit], "refused", covers)
+            for edit in condition.fail_edits(base_value):
+                add(f"flips:{edit.label}", [*others, edit], "accepted", _covers(edit))
+        if self.each is not None:
+            for position in POSITIONS:
+                body = self._body(base, firsts, position)
+                label = f"position:{position}"
+                found.setdefault(label, DerivedCase(label, body, "refused", "position"))
+        return list(found.values())
+
+    def _scope(self, base: Mapping[str, Any]) -> Mapping[str, Any]:
+        if self.each is None:
+            return base
+        elements = get_field(base, self.each)
+        first = elements[0] if isinstance(elements, list) and elements else {}
+        return first if isinstance(first, Mapping) else {}
+
+    def _body(
+        self, base: Mapping[str, Any], edits: list[Edit], position: str = ""
+    ) -> dict[str, Any]:
+        body = copy.deepcopy(dict(base))
+        if self.each is None:
+            for edit in edits:
+                edit.apply(body)
+            return body
+        element = copy.deepcopy(dict(self._scope(base)))
+        for edit in edits:
+            edit.apply(element)
+        if not position:
+            _set_field(body, self.each, [element])
+            return body
+        fine = dict(self._scope(base))
+        slots = [copy.deepcopy(fine) for _ in POSITIONS]
+        slots[POSITIONS.index(position)] = element
+        _set_field(body, self.each, slots)
+        return body
+
+
+def _covers(edit: Edit) -> str:
+    if edit.boundary:
+        return "boundary"
+    return "null" if edit.label.endswith("=null") else "condition"
+
+
+def _edits(raw: Any) -> tuple[Edit, ...]:
+    return tuple(
+        Edit(
+            label=str(entry["label"]),
+            set=dict(entry.get("set") or {}),
+            remove=tuple(entry.get("remove") or ()),
+        )
+        for entry in raw or ()
+    )
+
+
+@functools.cache
+def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
+    """The rules, in the order the server checks them (the file's order)."""
+    document = load_yaml(path)
+    validate_document(path, document, RULES_SCHEMA_PATH)
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(document["rules"]):
+        if raw["id"] in seen:
+            raise DataFileError(path, document["rules"].line_of(index), f"{raw['id']} twice")
+        seen.add(raw["id"])
+        error = raw.get("error") or {}
+        rules.append(
+            Rule(
+                id=raw["id"],
+                requirement=raw["requirement"],
+                base=raw["base"],
+                each=raw.get("each"),
+                error_code=error.get("code", "INVALID_REQUEST_BODY"),
+                error_message=error.get("message", f"{raw['requirement']}: the request breaks it"),
+                error_status=int(error.get("status", 422)),
+                conditions=tuple(
+                    Condition(
+                        field=condition["field"],
+                        is_=condition["is"],
+                        value=condition.get("value"),
+                        example=condition.get("example", MISSING),
+                        item=condition.get("item"),
+                        holds=_edits(condition.get("holds")),
+                        fails=_edits(condition.get("fails")),
+                    )
+                    for condition in raw["refused_when"]
+                ),
+            )
+        )
+    return tuple(rules)
+
+
+def rule(rule_id: str) -> Rule:
+    for found in load_rules():
+        if found.id == rule_id:
+            return found
+    raise KeyError(rule_id)
+
+
+def rules_of(requirement: str) -> Iterator[Rule]:
+    return (found for found in load_rules() if found.requirement == requirement)
+
+
+# -- figures the rest of the code reads from the decisions, instead of restating them ---------
+def cart_limit() -> int:
+    """The most items a cart may hold (RULE-014)."""
+    return int(rule("RULE-014").conditions[0].value)
+
+
+def confirm_address() -> tuple[dict[str, Any], tuple[str, ...]]:
+    """What `confirm: true` needs of the billing address (RULE-012): every field a rule of it
+    requires, with the example value that satisfies it, and the fields needed even with
+    `minimal_address: true` (those of a rule without a `minimal_address` condition)."""
+    complete: dict[str, Any] = {}
+    minimal: list[str] = []
+    for found in rules_of("RULE-012"):
+        for condition in found.conditions:
+            if condition.field.startswith("billing_address."):
+                name = condition.field.removeprefix("billing_address.")
+                complete[name] = condition.example
+                if not any(c.field == "minimal_address" for c in found.conditions):
+                    minimal.append(name)
+    return complete, tuple(minimal)

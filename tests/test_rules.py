@@ -1,0 +1,90 @@
+"""contracts/rules.yaml: the rules' decisions, read by the server and by the derived cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkout_conformance import _resources
+from checkout_conformance._yamlfile import DataFileError
+from checkout_conformance.catalog import load_catalog
+from checkout_conformance.engine._bodies import BodyLibrary
+from checkout_conformance.engine._template import Context, render
+from checkout_conformance.profile import reference_profile
+from checkout_conformance.rules import Rule, load_rules
+from checkout_conformance.server._rules import default_rules
+
+BODIES = BodyLibrary.load(_resources.BODIES_PATH)
+RULES = load_rules()
+PROFILE = reference_profile().data
+
+
+def _cases(found: Rule) -> list[tuple[str, dict[str, object], str, str]]:
+    return [
+        (case.label, render(case.body, Context(profile=PROFILE)), case.outcome, case.covers)
+        for case in found.cases(BODIES.unrendered(found.base))
+    ]
+
+
+def test_every_rule_names_a_rule_requirement_and_a_named_body() -> None:
+    catalog = load_catalog()
+    for found in RULES:
+        assert found.requirement in catalog and found.requirement.startswith("RULE-"), found.id
+        assert found.base in BODIES, found.id
+
+
+@pytest.mark.parametrize("found", RULES, ids=[found.id for found in RULES])
+def test_the_derived_cases_are_decided_by_the_rule_as_the_server_evaluates_it(found: Rule) -> None:
+    """Each derived case's outcome is what the decision says of its body, and the base body
+    is accepted by it: the cases and the server's check are one decision."""
+    base = render(BODIES.unrendered(found.base), Context(profile=PROFILE))
+    assert not found.violated(base), found.id
+    cases = _cases(found)
+    for label, body, outcome, _covers in cases:
+        assert found.violated(body) == (outcome == "refused"), (found.id, label)
+    outcomes = {outcome for _label, _body, outcome, _covers in cases}
+    assert outcomes == {"refused", "accepted"}, found.id
+
+
+@pytest.mark.parametrize("found", RULES, ids=[found.id for found in RULES])
+def test_every_condition_is_shown_to_decide_on_its_own(found: Rule) -> None:
+    """MC/DC: for each condition an accepted case differs from a refused one in that condition
+    alone (the others holding)."""
+    accepted = [label for label, _body, outcome, _covers in _cases(found) if outcome == "accepted"]
+    for condition in found.conditions:
+        shown = condition.field.rsplit(".", 1)[-1]
+        labels = [edit.label for edit in condition.fails] or [shown]
+        assert any(any(name in label for name in labels) for label in accepted), (
+            found.id,
+            condition.field,
+        )
+
+
+def test_limits_are_met_at_their_boundaries_and_arrays_at_every_position() -> None:
+    covers = {found.id: {c for *_rest, c in _cases(found)} for found in RULES}
+    for found in RULES:
+        if any(c.is_ in ("count_above", "below", "outside") for c in found.conditions):
+            assert "boundary" in covers[found.id], found.id
+        if found.each is not None:
+            labels = [label for label, *_rest in _cases(found)]
+            assert {"position:first", "position:middle", "position:last"} <= set(labels)
+
+
+def test_the_server_checks_every_rule_of_the_data() -> None:
+    checked = {check.__name__ for check in default_rules()}
+    schema_limits = {"RULE-004", "RULE-005-count", "RULE-008"}  # the schema refuses these first
+    for found in RULES:
+        if found.id not in schema_limits:
+            assert f"data_rule_{found.id}" in checked, found.id
+
+
+def test_a_wrong_rules_file_names_its_line(tmp_path: Path) -> None:
+    broken = tmp_path / "rules.yaml"
+    broken.write_text(
+        "rules:\n  - id: RULE-001\n    requirement: RULE-001\n    base: minimal\n"
+        "    refused_when:\n      - {field: confirm, is: sometimes}\n"
+    )
+    with pytest.raises(DataFileError) as caught:
+        load_rules.__wrapped__(broken)
+    assert ":6:" in str(caught.value) and "sometimes" in str(caught.value)
