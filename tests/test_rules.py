@@ -88,3 +88,34 @@ def test_a_wrong_rules_file_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(DataFileError) as caught:
         load_rules.__wrapped__(broken)
     assert ":6:" in str(caught.value) and "sometimes" in str(caught.value)
+
+
+def test_the_certificate_says_how_the_derived_cases_covered_each_decision() -> None:
+    """Records of derived cases carry their decision; the requirement's `decision` counts
+    what ran: cases, refused and accepted, conditions shown to decide alone, boundaries,
+    nulls and positions; a case that failed counts as run, not as passed."""
+    from checkout_conformance.records import new_record
+    from checkout_conformance.results import requirement_results
+
+    found = next(r for r in RULES if r.id == "RULE-007")
+    records = []
+    for case in found.cases(BODIES.unrendered(found.base)):
+        record = new_record("scenario", f"suites/rules/decisions.yaml::x[{case.label}]", "x:1")
+        record["requirements"] = {"RULE-007": "passed"}
+        record["decision"] = {
+            "rule": found.id,
+            "requirement": found.requirement,
+            "covers": case.covers,
+            "outcome": case.outcome,
+            "condition": case.condition,
+            "conditions": len(found.conditions),
+        }
+        records.append(record)
+    records[-1]["requirements"]["RULE-007"] = "failed"
+    result = next(r for r in requirement_results(records, load_catalog()) if r.id == "RULE-007")
+    decided = result.decision()
+    assert decided is not None
+    assert decided["cases"] == len(records) and decided["passed"] == len(records) - 1
+    assert decided["positions"] == 3 and decided["boundaries"] == 2
+    assert (decided["conditions_flipped"], decided["conditions"]) == (1, 1)
+    assert decided["refused"] + decided["accepted"] == len(records)

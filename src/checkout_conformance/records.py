@@ -54,6 +54,16 @@ class Record(TypedDict):
     cases_cache: NotRequired[str]  # --cases-cache: "replayed from PATH" or "kept in PATH"
     pace: NotRequired[float]  # the pace in force when it ended (requests/s), if any
     combination: NotRequired[Combination]  # a pairwise row: which optional fields it set
+    decision: NotRequired[DecisionCase]  # a case derived from a rule's decision
+
+
+class DecisionCase(TypedDict):
+    rule: str  # the rule of contracts/rules.yaml the case was derived from
+    requirement: str  # its requirement
+    covers: str  # condition | boundary | null | position
+    outcome: str  # refused | accepted: what a conformant server does
+    condition: str  # the field of the condition the case holds or flips ("" for a position)
+    conditions: int  # how many conditions the rule's decision has
 
 
 class Combination(TypedDict):

@@ -70,6 +70,30 @@ class RequirementResult:
     status: RequirementStatus = "not_tested"
     tests: list[dict[str, Any]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # derived cases that ran
+
+    def decision(self) -> dict[str, Any] | None:
+        """How the cases derived from this requirement's rules covered their decisions: cases
+        run and passed, refused and accepted (each condition flipped alone), boundaries, nulls,
+        positions; None for a requirement with no derived case that ran."""
+        ran = [d for d in self.decisions if d["status"] in ("passed", "failed")]
+        if not ran:
+            return None
+        covers = [d["covers"] for d in ran]
+        return {
+            "rules": sorted({d["rule"] for d in ran}),
+            "cases": len(ran),
+            "passed": sum(1 for d in ran if d["status"] == "passed"),
+            "refused": sum(1 for d in ran if d["outcome"] == "refused"),
+            "accepted": sum(1 for d in ran if d["outcome"] == "accepted"),
+            "conditions": sum({d["rule"]: d["conditions"] for d in ran}.values()),
+            "conditions_flipped": len(
+                {(d["rule"], d["condition"]) for d in ran if d["outcome"] == "accepted"}
+            ),
+            "boundaries": covers.count("boundary"),
+            "nulls": covers.count("null"),
+            "positions": covers.count("position"),
+        }
 
     def coverage(self) -> dict[str, Any] | None:
         """Tests that ran, tests not covered and the profile keys that would cover them; None
@@ -96,6 +120,18 @@ def requirement_results(records: Iterable[Record], catalog: Catalog) -> list[Req
             result = results.get(requirement_id)
             if result is None:
                 continue
+            decision = record.get("decision")
+            if decision is not None and decision["requirement"] == requirement_id:
+                result.decisions.append(
+                    {
+                        "rule": decision["rule"],
+                        "covers": decision["covers"],
+                        "outcome": decision["outcome"],
+                        "condition": decision["condition"],
+                        "conditions": decision["conditions"],
+                        "status": status,
+                    }
+                )
             test: dict[str, Any] = {
                 "test": record["test"],
                 "location": record["location"],

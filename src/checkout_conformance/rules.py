@@ -230,6 +230,7 @@ class DerivedCase:
     body: dict[str, Any]  # unrendered: `${profile.*}` references resolve per target
     outcome: str  # refused | accepted
     covers: str  # condition | boundary | null | position
+    condition: str = ""  # the field of the condition it holds or flips ("" for a position)
 
 
 @dataclass(frozen=True)
@@ -263,19 +264,25 @@ class Rule:
         firsts = [c.hold_edits(get_field(scope, c.field))[0] for c in self.conditions]
         found: dict[str, DerivedCase] = {}
 
-        def add(label: str, edits: list[Edit], outcome: str, covers: str) -> None:
+        def add(label: str, edits: list[Edit], outcome: str, covers: str, field: str) -> None:
             body = self._body(base, edits)
             if all(case.body != body for case in found.values()):  # one request per body
-                found.setdefault(label, DerivedCase(label, body, outcome, covers))
+                found.setdefault(label, DerivedCase(label, body, outcome, covers, field))
 
         for index, condition in enumerate(self.conditions):
             others = firsts[:index] + firsts[index + 1 :]
             base_value = get_field(scope, condition.field)
             for edit in condition.hold_edits(base_value):
                 covers = _covers(edit)
-                add(f"holds:{edit.label}", [*others, edit], "refused", covers)
+                add(f"holds:{edit.label}", [*others, edit], "refused", covers, condition.field)
             for edit in condition.fail_edits(base_value):
-                add(f"flips:{edit.label}", [*others, edit], "accepted", _covers(edit))
+                add(
+                    f"flips:{edit.label}",
+                    [*others, edit],
+                    "accepted",
+                    _covers(edit),
+                    condition.field,
+                )
         if self.each is not None:
             for position in POSITIONS:
                 body = self._body(base, firsts, position)

@@ -101,6 +101,9 @@ def _requirement_entry(result: RequirementResult) -> dict[str, Any]:
     covered = result.coverage()
     if covered is not None:
         entry["coverage"] = covered
+    decided = result.decision()
+    if decided is not None:
+        entry["decision"] = decided
     failing = [test for test in result.tests if test["outcome"] == "failed"]
     if failing:
         entry["failing_tests"] = sorted(failing, key=smallest_first)

@@ -125,6 +125,28 @@ def markdown(certificate: Mapping[str, Any]) -> str:
                 f"| {requirement['id']} | {requirement['level']} | {requirement['status']}"
                 f" | {covered['tests_run']} | {covered['not_covered']} | {keys} |"
             )
+    decided = [r for r in certificate["requirements"] if "decision" in r]
+    if decided:
+        lines += [
+            "",
+            "## Business rules: how the cases cover each decision",
+            "",
+            "Derived from each rule's decision (contracts/rules.yaml): every way it holds"
+            " refused, each condition flipped on its own accepted, limits at their boundaries,"
+            " null beside absent, the offending element at every position.",
+            "",
+            "| requirement | status | cases passed | refused | accepted | conditions shown to"
+            " decide alone | boundaries | nulls | positions |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for requirement in decided:
+            seen = requirement["decision"]
+            lines.append(
+                f"| {requirement['id']} | {requirement['status']}"
+                f" | {seen['passed']}/{seen['cases']} | {seen['refused']} | {seen['accepted']}"
+                f" | {seen['conditions_flipped']}/{seen['conditions']} | {seen['boundaries']}"
+                f" | {seen['nulls']} | {seen['positions']} |"
+            )
     untested = [r for r in certificate["requirements"] if r["status"] == "not_tested"]
     if untested:
         lines += ["", "## Not tested", "", "| requirement | level | why |", "|---|---|---|"]

@@ -302,7 +302,18 @@ def source_values(
     if "rule_cases" in spec:
         found = rule(spec["rule_cases"])
         return [
-            {"label": case.label, "body": case.body, "covers": case.covers}
+            {
+                "label": case.label,
+                "body": case.body,
+                "decision": {
+                    "rule": found.id,
+                    "requirement": found.requirement,
+                    "covers": case.covers,
+                    "outcome": case.outcome,
+                    "condition": case.condition,
+                    "conditions": len(found.conditions),
+                },
+            }
             for case in found.cases(bodies.unrendered(found.base))
             if case.outcome == spec.get("outcome", case.outcome) and case.label not in skip
         ]

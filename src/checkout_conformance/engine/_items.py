@@ -168,6 +168,16 @@ class ScenarioItem(pytest.Item):
         record["title"] = self.scenario.title
         record["written_for"] = list(self.scenario.requirements)
         for value in self.case.variables.values():
+            if isinstance(value, Mapping) and isinstance(value.get("decision"), Mapping):
+                decision = value["decision"]
+                record["decision"] = {
+                    "rule": str(decision["rule"]),
+                    "requirement": str(decision["requirement"]),
+                    "covers": str(decision["covers"]),
+                    "outcome": str(decision["outcome"]),
+                    "condition": str(decision["condition"]),
+                    "conditions": int(decision["conditions"]),
+                }
             if isinstance(value, Mapping) and "pairwise" in value:
                 row = value["pairwise"]
                 record["combination"] = {
