@@ -93,6 +93,7 @@ class RequirementResult:
             "boundaries": covers.count("boundary"),
             "nulls": covers.count("null"),
             "positions": covers.count("position"),
+            "combinations": covers.count("combination"),
         }
 
     def coverage(self) -> dict[str, Any] | None:

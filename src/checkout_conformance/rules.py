@@ -246,6 +246,12 @@ class Rule:
     error_message: str = ""
     error_status: int = 422
 
+    def fields_read(self) -> frozenset[str]:
+        """The top-level fields the decision reads (a combination never sets them)."""
+        if self.each is not None:
+            return frozenset({self.each.split(".", 1)[0]})
+        return frozenset(condition.field.split(".", 1)[0] for condition in self.conditions)
+
     def violated(self, body: Mapping[str, Any]) -> bool:
         """Does this request break the rule?"""
         if self.each is None:

@@ -133,11 +133,13 @@ def markdown(certificate: Mapping[str, Any]) -> str:
             "",
             "Derived from each rule's decision (contracts/rules.yaml): every way it holds"
             " refused, each condition flipped on its own accepted, limits at their boundaries,"
-            " null beside absent, the offending element at every position.",
+            " null beside absent, the offending element at every position, and the deciding"
+            " requests combined with the rows of a covering array over the other optional"
+            " fields.",
             "",
             "| requirement | status | cases passed | refused | accepted | conditions shown to"
-            " decide alone | boundaries | nulls | positions |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+            " decide alone | boundaries | nulls | positions | combinations |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for requirement in decided:
             seen = requirement["decision"]
@@ -145,7 +147,7 @@ def markdown(certificate: Mapping[str, Any]) -> str:
                 f"| {requirement['id']} | {requirement['status']}"
                 f" | {seen['passed']}/{seen['cases']} | {seen['refused']} | {seen['accepted']}"
                 f" | {seen['conditions_flipped']}/{seen['conditions']} | {seen['boundaries']}"
-                f" | {seen['nulls']} | {seen['positions']} |"
+                f" | {seen['nulls']} | {seen['positions']} | {seen['combinations']} |"
             )
     untested = [r for r in certificate["requirements"] if r["status"] == "not_tested"]
     if untested:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..contract import Contract, json_type
 from ..pairwise import covering_rows
-from ..rules import rule
+from ..rules import DerivedCase, rule
 from ..transport import FRAMINGS
 from ._bodies import BodyLibrary, get_path
 from ._values import ValueClasses
@@ -209,6 +209,54 @@ def place_strings(body: Any, strings: list[str], constrained: frozenset[str]) ->
     return placed
 
 
+def rule_case_values(spec: Mapping[str, Any], bodies: BodyLibrary) -> list[dict[str, Any]]:
+    """`{rule_cases: ID}`: the cases derived from the rule's decision (`outcome` keeps one
+    kind). With `combine: BODY`, instead: the rule's deciding requests (every condition holding;
+    each condition flipped) merged with the rows of a covering array over that body's other
+    top-level fields, so that a rule that holds only when another optional field is absent (or
+    present) shows it; `requires: {FIELD: OTHER}` as for `pairwise`."""
+    found = rule(spec["rule_cases"])
+    skip = set(spec.get("except", []))
+    cases = [
+        case
+        for case in found.cases(bodies.unrendered(found.base))
+        if case.outcome == spec.get("outcome", case.outcome) and case.label not in skip
+    ]
+
+    def value(label: str, body: dict[str, Any], case: DerivedCase, covers: str) -> dict[str, Any]:
+        decision = {
+            "rule": found.id,
+            "requirement": found.requirement,
+            "covers": covers,
+            "outcome": case.outcome,
+            "condition": case.condition,
+            "conditions": len(found.conditions),
+        }
+        return {"label": label, "body": body, "decision": decision}
+
+    if "combine" not in spec:
+        return [value(case.label, case.body, case, case.covers) for case in cases]
+    rich = bodies.unrendered(spec["combine"])
+    read = found.fields_read()
+    requires = {k: v for k, v in dict(spec.get("requires") or {}).items() if v not in read}
+    names = sorted(
+        name
+        for name in rich
+        if name not in read
+        and name != "product_cart"
+        and name not in skip
+        and dict(spec.get("requires") or {}).get(name) not in read
+    )
+    deciding = [c for c in cases if c.covers != "position"][:1]  # use `outcome` for each kind
+    found_values = []
+    for case in deciding:
+        for index, row in enumerate(covering_rows(names, requires), start=1):
+            body = {**{name: rich[name] for name in sorted(row)}, **case.body}
+            label = f"{case.label}+row-{index:02d}"
+            found_values.append(value(label, body, case, "combination"))
+    return found_values
+
+
 def source_values(
     spec: Mapping[str, Any],
     contract: Contract,
@@ -300,23 +348,7 @@ def source_values(
             if entry["label"] not in skip
         ]
     if "rule_cases" in spec:
-        found = rule(spec["rule_cases"])
-        return [
-            {
-                "label": case.label,
-                "body": case.body,
-                "decision": {
-                    "rule": found.id,
-                    "requirement": found.requirement,
-                    "covers": case.covers,
-                    "outcome": case.outcome,
-                    "condition": case.condition,
-                    "conditions": len(found.conditions),
-                },
-            }
-            for case in found.cases(bodies.unrendered(found.base))
-            if case.outcome == spec.get("outcome", case.outcome) and case.label not in skip
-        ]
+        return rule_case_values(spec, bodies)
     if "hostile_bodies" in spec:
         return [
             case

@@ -287,3 +287,37 @@ def _trial_upper_bound_exclusive(request: Request, config: ServerConfig) -> Answ
     if isinstance(subscription, dict) and subscription.get("trial_period_days") == 10000:
         return refuse(request, "trial_period_days must be below 10000")
     return None
+
+
+@before(
+    "rule-tax-id-only-for-guests",
+    "RULE-003",
+    "tax_id without a billing address is refused only when no customer is given",
+)
+def _tax_id_only_for_guests(request: Request, config: ServerConfig) -> Answer | Request | None:
+    body = json_body(request)
+    if (
+        body is not None
+        and body.get("tax_id") is not None
+        and body.get("customer")
+        and body.get("billing_address") is None
+    ):
+        request.body = {**body, "billing_address": {"country": "US"}}
+        return request
+    return None
+
+
+@before(
+    "rule-cart-limit-skipped-for-collections",
+    "RULE-014",
+    "the 20-item limit is not checked when a product collection is given",
+)
+def _cart_limit_skipped_for_collections(
+    request: Request, config: ServerConfig
+) -> Answer | Request | None:
+    body = json_body(request)
+    cart = body.get("product_cart") if body is not None else None
+    if body is not None and body.get("product_collection_id") and isinstance(cart, list):
+        request.body = {**body, "product_cart": cart[:MAX_CART_ITEMS]}
+        return request
+    return None
