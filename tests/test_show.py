@@ -45,6 +45,9 @@ def test_show_prints_a_body_as_a_scenario_would_send_it_before_the_profile_fills
         (["show", "schema", "contract"], None),
         (["show", "profile"], "reference\t"),
         (["show", "values"], "valid.customer_name "),
+        (["show", "rules"], "RULE-001\tRULE-001\trefused when payment_method_id present"),
+        (["show", "rules", "rule-007"], "# RULE-007 (RULE-007), derived from body 'minimal'"),
+        (["show", "schema", "rules"], "{"),
         (["show", "values", "look_alikes.country"], "- label: alpha-3-"),
     ],
 )

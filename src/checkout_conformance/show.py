@@ -29,6 +29,7 @@ SCHEMAS: dict[str, Path] = {
     "profile": _resources.PROFILE_SCHEMA_PATH,
     "certificate": _resources.CONTRACTS_DIR / "certificate.schema.json",
     "requirements": _resources.CATALOG_SCHEMA_PATH,
+    "rules": _resources.CONTRACTS_DIR / "rules.schema.json",
     "contract": _resources.CONTRACT_PATH,
 }
 
@@ -142,6 +143,32 @@ def show_values(name: str | None) -> str:
     return _yaml(classes[name])
 
 
+def show_rules(name: str | None) -> str:
+    from .engine._bodies import BodyLibrary
+    from .rules import load_rules
+
+    rules = {found.id: found for found in load_rules()}
+    if name is None:
+        return "\n".join(
+            f"{found.id}\t{found.requirement}\trefused when "
+            + (f"an element of {found.each} has " if found.each else "")
+            + " and ".join(
+                f"{c.field} {c.is_.replace('_', ' ')}"
+                + (f" {c.value}" if c.value is not None else "")
+                for c in found.conditions
+            )
+            for found in rules.values()
+        )
+    wanted = name.upper()
+    if wanted not in rules:
+        raise _unknown("rule", name, list(rules))
+    found = rules[wanted]
+    base = BodyLibrary.load(_resources.BODIES_PATH).unrendered(found.base)
+    lines = [f"# {found.id} ({found.requirement}), derived from body {found.base!r}:"]
+    lines += [f"{case.outcome:<8} {case.covers:<10} {case.label}" for case in found.cases(base)]
+    return "\n".join(lines)
+
+
 def show_profile(name: str | None) -> str:
     profiles = {path.stem: path for path in sorted(_resources.PROFILES_DIR.glob("*.yaml"))}
     if name is None:
@@ -172,6 +199,7 @@ TOPICS: dict[str, Callable[[str | None], str]] = {
     "bodies": show_bodies,
     "groups": show_groups,
     "values": show_values,
+    "rules": show_rules,
     "profile": show_profile,
     "schema": show_schema,
 }
