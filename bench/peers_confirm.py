@@ -122,6 +122,33 @@ PROBES: dict[str, Probe] = {
         headers={"Authorization": f"BEARER {KEY}"},
         broken=lambda response: not response.is_success,
     ),
+    "AUTH-006 steady": Probe(
+        "the key as a form body parameter, no Authorization header",
+        raw=f"api_key={KEY}".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        broken=lambda response: response.status_code != 401,
+    ),
+    "AUTH-008 steady": Probe(
+        "the key as a form body parameter, no Authorization header: the error body",
+        raw=f"api_key={KEY}".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        broken=lambda response: not response.is_success and _no_documented_body(response),
+    ),
+    "VAL-006 steady": Probe(
+        "billing_currency in full-width letters (ＡＥＤ)",
+        with_(billing_currency="\uff21\uff25\uff24"),
+        broken=lambda response: not 400 <= response.status_code < 500,
+    ),
+    "VAL-007 steady": Probe(
+        "a billing country in full-width letters (ＡＤ)",
+        with_(billing_address={"country": "\uff21\uff24"}),
+        broken=lambda response: not 400 <= response.status_code < 500,
+    ),
+    "ROB-001 steady": Probe(
+        "billing_currency in full-width letters (ＡＥＤ): a 5xx?",
+        with_(billing_currency="\uff21\uff25\uff24"),
+        broken=lambda response: response.status_code >= 500,
+    ),
     "VAL-001": Probe("a body without product_cart", {"customer": {"email": "ada@example.com"}}),
     "VAL-002": Probe("a cart item that is null", {"product_cart": [None]}),
     "VAL-003": Probe("a cart item without product_id", {"product_cart": [{"quantity": 1}]}),
@@ -298,12 +325,6 @@ PROBES: dict[str, Probe] = {
         + b"\r\n\r\n"
         + json.dumps(MINIMAL).encode(),
         broken=lambda response: response.is_success,
-    ),
-    "ROB-001 steady": Probe(
-        "OPTIONS /checkouts with a JSON body (the generated case in its certificate)",
-        MINIMAL,
-        method="OPTIONS",
-        broken=lambda response: response.status_code >= 500,
     ),
     "ROB-002": Probe("a body that is JSON null (schema-invalid)", raw=b"null"),
     "ROB-003": Probe(
