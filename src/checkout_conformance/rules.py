@@ -13,13 +13,39 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import _resources
 from ._yamlfile import DataFileError, load_yaml, validate_document
+
+
+class Facts(Protocol):
+    """What exists on a server, for the conditions that depend on it (an unknown product, a
+    payment method of another customer). The reference server's store provides them."""
+
+    def known(self, kind: str) -> Collection[str]:
+        """The ids of one kind: products, subscription_products, product_collections,
+        payment_methods, customers."""
+        ...
+
+    def owner(self, payment_method: str) -> str | None:
+        """The customer a saved payment method belongs to, or None if there is no such one."""
+        ...
+
+
+class NoFacts:
+    """Facts of a server with nothing in it (every id is unknown)."""
+
+    def known(self, kind: str) -> Collection[str]:
+        return ()
+
+    def owner(self, payment_method: str) -> str | None:
+        return None
+
 
 RULES_PATH = _resources.CONTRACTS_DIR / "rules.yaml"
 RULES_SCHEMA_PATH = _resources.CONTRACTS_DIR / "rules.schema.json"
@@ -113,7 +139,11 @@ class Condition:
     fails: tuple[Edit, ...] = ()
 
     # -- the decision, as the server evaluates it ---------------------------------------------
-    def holds_for(self, scope: Mapping[str, Any]) -> bool:
+    def holds_for(
+        self, scope: Mapping[str, Any], facts: Facts, body: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Whether the condition holds in `scope` (the body, or an element of `each`); `body`
+        is the whole request, for a condition that relates to another field of it."""
         found = get_field(scope, self.field)
         given = found is not MISSING and found is not None
         number = isinstance(found, int | float) and not isinstance(found, bool)
@@ -128,6 +158,13 @@ class Condition:
             "empty": lambda: found == [],
             "below": lambda: number and found < self.value,
             "outside": lambda: number and not self.value[0] <= found <= self.value[1],
+            "longer_than": lambda: isinstance(found, str) and len(found) > int(self.value),
+            "not_matching": lambda: isinstance(found, str) and not re.search(self.value, found),
+            "not_one_of": lambda: isinstance(found, str) and found not in facts.known(self.value),
+            "not_owned_by": lambda: (
+                isinstance(found, str)
+                and facts.owner(found) != get_field(body if body is not None else scope, self.value)
+            ),
         }
         return bool(checks[self.is_]())
 
@@ -179,6 +216,14 @@ class Condition:
                     Edit(f"{shown}={low - 1}", set={name: low - 1}, boundary=True),
                     Edit(f"{shown}={high + 1}", set={name: high + 1}, boundary=True),
                 )
+            case "longer_than":
+                longer = "x" * (int(self.value) + 1)
+                label = f"{shown}={len(longer)}-characters"
+                return (Edit(label, set={name: longer}, boundary=True),)
+            case "not_matching":  # the data names the look-alikes to send (`holds`)
+                return (Edit(f"{shown}=not-matching", set={name: self._given(base_value)}),)
+            case "not_one_of" | "not_owned_by":  # an unknown id: the data names it (`holds`)
+                return (Edit(f"{shown}=unknown", set={name: self._given(base_value)}),)
         raise ValueError(f"unknown condition {self.is_!r}")
 
     def fail_edits(self, base_value: Any) -> tuple[Edit, ...]:
@@ -219,6 +264,15 @@ class Condition:
                     Edit(f"{shown}={high}", set={name: high}, boundary=True),
                     null,
                 )
+            case "longer_than":
+                exactly = "x" * int(self.value)
+                label = f"{shown}={len(exactly)}-characters"
+                return (Edit(label, set={name: exactly}, boundary=True), absent)
+            case "not_matching":
+                value = self._given(base_value)
+                return (Edit(f"{shown}={_shown(value)}", set={name: value}), absent)
+            case "not_one_of" | "not_owned_by":  # the base's own, known id
+                return (Edit(f"{shown}=known", set={name: base_value}),)
         raise ValueError(f"unknown condition {self.is_!r}")
 
 
@@ -252,14 +306,15 @@ class Rule:
             return frozenset({self.each.split(".", 1)[0]})
         return frozenset(condition.field.split(".", 1)[0] for condition in self.conditions)
 
-    def violated(self, body: Mapping[str, Any]) -> bool:
-        """Does this request break the rule?"""
+    def violated(self, body: Mapping[str, Any], facts: Facts | None = None) -> bool:
+        """Does this request break the rule (on a server that holds `facts`)?"""
+        facts = facts or NoFacts()
         if self.each is None:
-            return all(condition.holds_for(body) for condition in self.conditions)
+            return all(condition.holds_for(body, facts) for condition in self.conditions)
         elements = get_field(body, self.each)
         return isinstance(elements, list) and any(
             isinstance(element, Mapping)
-            and all(condition.holds_for(element) for condition in self.conditions)
+            and all(condition.holds_for(element, facts, body) for condition in self.conditions)
             for element in elements
         )
 

@@ -3,8 +3,9 @@
 Each rule is a small function of a schema-valid body and the seeded store; it returns the error
 to answer with, or None. They run in the order of `default_rules`, after schema validation, and
 the first violation wins. The rules a body alone decides are data (`contracts/rules.yaml`, the
-same decisions the suite derives its cases from: `data_rule`); the rules that need the store
-(products, addons, customers, payment methods, discount codes exist) are written here.
+same decisions the suite derives its cases from: `data_rule`, with the store as the facts
+its conditions about existing ids read); the checks no decision in the data covers yet (addon
+ids, customers and discount codes exist, the payment-method fallback) are written here.
 Comments name the requirement each rule implements.
 """
 
@@ -41,38 +42,18 @@ def addon_quantities_at_least_one(body: Body, store: Store) -> ApiError | None:
     return None
 
 
-def products_exist(body: Body, store: Store) -> ApiError | None:
-    # RULE-006: an unknown product is a 422 "Product … does not exist".
+def addon_ids_exist(body: Body, store: Store) -> ApiError | None:
+    # RULE-015's addons must exist for their product, each once (after RULE-006 and RULE-015,
+    # which the data rules check first: the product exists and is a subscription).
     for item in body["product_cart"]:
-        if item["product_id"] not in store.products:
-            return ApiError.unprocessable(
-                errors.NOT_FOUND, f"Product {item['product_id']} does not exist"
-            )
-    collection = body.get("product_collection_id")
-    if collection is not None and collection not in store.product_collections:
-        return ApiError.unprocessable(
-            errors.NOT_FOUND, f"Product collection {collection} does not exist"
-        )
-    return None
-
-
-def addons_on_subscriptions(body: Body, store: Store) -> ApiError | None:
-    # RULE-015: addons are "only valid if product is a subscription"; and they must exist.
-    for index, item in enumerate(body["product_cart"]):
-        addons = item.get("addons") or []
-        if not addons:
+        ids = [addon["addon_id"] for addon in item.get("addons") or []]
+        if not ids:
             continue
-        product = store.products[item["product_id"]]
-        if not product.subscription:
-            return ApiError.invalid_body(
-                f"product_cart[{index}].addons: addons are only valid for subscription products"
-            )
-        ids = [addon["addon_id"] for addon in addons]
         if len(set(ids)) != len(ids):
             return ApiError.unprocessable(
                 errors.DUPLICATE_ADDON_IDS_IN_REQUEST, "The same addon is listed twice"
             )
-        unknown = sorted(set(ids) - product.addon_ids)
+        unknown = sorted(set(ids) - store.products[item["product_id"]].addon_ids)
         if unknown:
             return ApiError.unprocessable(
                 errors.MISSING_ADDON_IDS, f"Addon {unknown[0]} does not exist for this product"
@@ -86,22 +67,6 @@ def customer_exists(body: Body, store: Store) -> ApiError | None:
         return ApiError.unprocessable(
             errors.NOT_FOUND, f"Customer {customer['customer_id']} does not exist"
         )
-    return None
-
-
-def payment_method_belongs(body: Body, store: Store) -> ApiError | None:
-    # RULE-016: the payment method must exist and belong to that customer (after RULE-001 and
-    # RULE-002, which the data rules check first).
-    if not _present(body, "payment_method_id"):
-        return None
-    customer = body.get("customer") or {}
-    owner = store.payment_method_owner.get(body["payment_method_id"])
-    if owner is None:
-        return ApiError.unprocessable(
-            errors.NOT_FOUND, f"Payment method {body['payment_method_id']} does not exist"
-        )
-    if owner != customer.get("customer_id"):
-        return ApiError.invalid_body("payment_method_id does not belong to the given customer")
     return None
 
 
@@ -130,7 +95,7 @@ def data_rule(rule_id: str) -> Rule:
     found = load_rules_data()[rule_id]
 
     def check(body: Body, store: Store) -> ApiError | None:
-        if not found.violated(body):
+        if not found.violated(body, store):
             return None
         if found.error_code == errors.INVALID_REQUEST_BODY:
             return ApiError.invalid_body(found.error_message)
@@ -151,12 +116,15 @@ def default_rules() -> list[Rule]:
         data_rule("RULE-014"),
         data_rule("RULE-007"),
         addon_quantities_at_least_one,
-        products_exist,
-        addons_on_subscriptions,
+        data_rule("RULE-006"),
+        data_rule("RULE-006-collection"),
+        data_rule("RULE-015"),
+        addon_ids_exist,
         customer_exists,
         data_rule("RULE-001"),
         data_rule("RULE-002"),
-        payment_method_belongs,
+        data_rule("RULE-016-unknown"),
+        data_rule("RULE-016-owner"),
         data_rule("RULE-003"),
         data_rule("RULE-005-both"),
         discount_codes_exist,

@@ -31,6 +31,22 @@ class Store:
     discount_codes: frozenset[str] = frozenset()
     product_collections: frozenset[str] = frozenset()
 
+    def known(self, kind: str) -> frozenset[str]:
+        """The ids of one kind (the facts contracts/rules.yaml's conditions read)."""
+        found: dict[str, frozenset[str]] = {
+            "products": frozenset(self.products),
+            "subscription_products": frozenset(
+                product.id for product in self.products.values() if product.subscription
+            ),
+            "product_collections": self.product_collections,
+            "payment_methods": frozenset(self.payment_method_owner),
+            "customers": self.customers,
+        }
+        return found[kind]
+
+    def owner(self, payment_method: str) -> str | None:
+        return self.payment_method_owner.get(payment_method)
+
     @classmethod
     def from_profile(cls, profile: Profile) -> Store:
         data = profile.data
