@@ -94,17 +94,20 @@ def _cmd_contract_build(args: argparse.Namespace) -> int:
         record = record_upstream(Path(args.upstream), origin=args.origin or "")
         print(f"recorded upstream {record.file} (OpenAPI {record.version}, sha256 {record.sha256})")
     if args.check:
-        current = CONTRACT_PATH.read_text(encoding="utf-8") if CONTRACT_PATH.exists() else ""
-        if current != build_contract_text():
-            print(
-                f"{CONTRACT_PATH}: out of date; run `checkout-conformance contract build`",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{CONTRACT_PATH}: up to date")
-        return 0
+        return _check_generated(CONTRACT_PATH, build_contract_text(), "contract build")
     changed = write_contract()
     print(f"{CONTRACT_PATH}: {'rewritten' if changed else 'unchanged'}")
+    return 0
+
+
+def _check_generated(path: Path, expected: str, command: str) -> int:
+    """`--check` of a generated file: 0 when it is what its sources give, else 1 and the
+    command that rewrites it."""
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if current != expected:
+        print(f"{path}: out of date; run `checkout-conformance {command}`", file=sys.stderr)
+        return 1
+    print(f"{path}: up to date")
     return 0
 
 
@@ -117,15 +120,7 @@ def _cmd_values_build(args: argparse.Namespace) -> int:
             " pip install -e '.[dev]'"
         ) from None
     if args.check:
-        current = VALUES_PATH.read_text(encoding="utf-8") if VALUES_PATH.exists() else ""
-        if current != build_values_text():
-            print(
-                f"{VALUES_PATH}: out of date; run `checkout-conformance values build`",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{VALUES_PATH}: up to date")
-        return 0
+        return _check_generated(VALUES_PATH, build_values_text(), "values build")
     print(f"{VALUES_PATH}: {'rewritten' if write_values() else 'unchanged'}")
     return 0
 
