@@ -126,6 +126,48 @@ def _items(item: Any, count: int) -> list[Any]:
     return [number(item, n) for n in range(1, count + 1)]
 
 
+def _given(found: Any) -> bool:
+    return found is not MISSING and found is not None
+
+
+def _number(found: Any) -> bool:
+    return isinstance(found, int | float) and not isinstance(found, bool)
+
+
+# `is` -> whether the condition holds for the field's value `found` (MISSING when absent),
+# on a server holding `facts`, in a request `body`. Read on every request the reference server
+# answers: plain functions, built once.
+Predicate = Callable[["Condition", Any, "Facts", Mapping[str, Any]], bool]
+PREDICATES: dict[str, Predicate] = {
+    "present": lambda c, found, facts, body: _given(found),
+    "missing": lambda c, found, facts, body: not _given(found) or found in ("", []),
+    "true": lambda c, found, facts, body: found is True,
+    "not_true": lambda c, found, facts, body: found is not True,
+    "false": lambda c, found, facts, body: found is False,
+    "equals": lambda c, found, facts, body: _given(found) and found == c.value,
+    "count_above": lambda c, found, facts, body: (
+        isinstance(found, list) and len(found) > int(c.value)
+    ),
+    "empty": lambda c, found, facts, body: found == [],
+    "below": lambda c, found, facts, body: _number(found) and found < c.value,
+    "outside": lambda c, found, facts, body: (
+        _number(found) and not c.value[0] <= found <= c.value[1]
+    ),
+    "longer_than": lambda c, found, facts, body: (
+        isinstance(found, str) and len(found) > int(c.value)
+    ),
+    "not_matching": lambda c, found, facts, body: (
+        isinstance(found, str) and not re.search(c.value, found)
+    ),
+    "not_one_of": lambda c, found, facts, body: (
+        isinstance(found, str) and found not in facts.known(c.value)
+    ),
+    "not_owned_by": lambda c, found, facts, body: (
+        isinstance(found, str) and facts.owner(found) != get_field(body, c.value)
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Condition:
     """One condition of a rule's decision, on one field."""
@@ -145,28 +187,7 @@ class Condition:
         """Whether the condition holds in `scope` (the body, or an element of `each`); `body`
         is the whole request, for a condition that relates to another field of it."""
         found = get_field(scope, self.field)
-        given = found is not MISSING and found is not None
-        number = isinstance(found, int | float) and not isinstance(found, bool)
-        checks: dict[str, Callable[[], bool]] = {
-            "present": lambda: given,
-            "missing": lambda: not given or found in ("", []),
-            "true": lambda: found is True,
-            "not_true": lambda: found is not True,
-            "false": lambda: found is False,
-            "equals": lambda: given and found == self.value,
-            "count_above": lambda: isinstance(found, list) and len(found) > int(self.value),
-            "empty": lambda: found == [],
-            "below": lambda: number and found < self.value,
-            "outside": lambda: number and not self.value[0] <= found <= self.value[1],
-            "longer_than": lambda: isinstance(found, str) and len(found) > int(self.value),
-            "not_matching": lambda: isinstance(found, str) and not re.search(self.value, found),
-            "not_one_of": lambda: isinstance(found, str) and found not in facts.known(self.value),
-            "not_owned_by": lambda: (
-                isinstance(found, str)
-                and facts.owner(found) != get_field(body if body is not None else scope, self.value)
-            ),
-        }
-        return bool(checks[self.is_]())
+        return PREDICATES[self.is_](self, found, facts, body if body is not None else scope)
 
     # -- the cases, as the suite derives them ------------------------------------------------
     def _given(self, base_value: Any) -> Any:

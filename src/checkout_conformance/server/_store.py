@@ -7,6 +7,7 @@ suite reads: the two cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from ..profile import Profile
@@ -33,7 +34,12 @@ class Store:
 
     def known(self, kind: str) -> frozenset[str]:
         """The ids of one kind (the facts contracts/rules.yaml's conditions read)."""
-        found: dict[str, frozenset[str]] = {
+        return self._known[kind]
+
+    @functools.cached_property
+    def _known(self) -> dict[str, frozenset[str]]:
+        # Computed once: the conditions read these on every request the server answers.
+        return {
             "products": frozenset(self.products),
             "subscription_products": frozenset(
                 product.id for product in self.products.values() if product.subscription
@@ -42,7 +48,6 @@ class Store:
             "payment_methods": frozenset(self.payment_method_owner),
             "customers": self.customers,
         }
-        return found[kind]
 
     def owner(self, payment_method: str) -> str | None:
         return self.payment_method_owner.get(payment_method)
