@@ -92,12 +92,13 @@ def test_the_server_checks_every_rule_of_the_data() -> None:
 def test_a_wrong_rules_file_names_its_line(tmp_path: Path) -> None:
     broken = tmp_path / "rules.yaml"
     broken.write_text(
+        "kinds: {products: [one_time_product_id]}\n"
         "rules:\n  - id: RULE-001\n    requirement: RULE-001\n    base: minimal\n"
         "    refused_when:\n      - {field: confirm, is: sometimes}\n"
     )
     with pytest.raises(DataFileError) as caught:
         load_rules.__wrapped__(broken)
-    assert ":6:" in str(caught.value) and "sometimes" in str(caught.value)
+    assert ":7:" in str(caught.value) and "sometimes" in str(caught.value)
 
 
 def test_the_certificate_says_how_the_derived_cases_covered_each_decision() -> None:

@@ -7,6 +7,8 @@ for one element of that array). From that decision `Rule.cases` derives, without
 written by hand: every way each condition holds with the others holding (refused), each
 condition failing on its own with the others holding (accepted: MC/DC), limits at their
 boundaries, null beside absent, and the offending element first, in the middle and last.
+From the same decision `Rule.satisfy` makes any request comply (the property tests' rewrite of
+generated requests), so that the server, the scenarios and the properties read one decision.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,6 +47,58 @@ class NoFacts:
 
     def owner(self, payment_method: str) -> str | None:
         return None
+
+
+class ProfileFacts:
+    """Facts of a target as its profile names them (`kinds` in contracts/rules.yaml): the ids
+    it has of each kind, the profile's payment method owned by the profile's customer and any
+    other one by someone else. With `ids` mapping each key to `${profile.KEY}`, the facts of
+    any target, for bodies not yet rendered."""
+
+    ANOTHER_CUSTOMER = "another customer"
+
+    def __init__(self, ids: Mapping[str, str]) -> None:
+        self._ids = dict(ids)
+        self._known = {
+            kind: tuple(ids[key] for key in keys if ids.get(key))
+            for kind, keys in load_kinds().items()
+        }
+
+    @classmethod
+    def unrendered(cls) -> ProfileFacts:
+        """The facts of any target, as `${profile.*}` references."""
+        keys = {key for keys in load_kinds().values() for key in keys} | {"customer_id"}
+        return cls({key: f"${{profile.{key}}}" for key in keys})
+
+    def known(self, kind: str) -> Collection[str]:
+        return self._known.get(kind, ())
+
+    def owner(self, payment_method: str) -> str | None:
+        if payment_method == self._ids.get("payment_method_id"):
+            return self._ids.get("customer_id")
+        return self.ANOTHER_CUSTOMER if payment_method in self.known("payment_methods") else None
+
+
+_REFERENCE = re.compile(r"\$\{profile\.([A-Za-z0-9_]+)\}")
+
+
+def render_profile(value: Any, ids: Mapping[str, str]) -> Any:
+    """`value` with its `${profile.KEY}` references replaced by the profile's ids; KeyError
+    names a key the profile lacks (an edit that needs it cannot be made on that target)."""
+    if isinstance(value, str):
+        whole = _REFERENCE.fullmatch(value)
+        if whole:
+            return ids[whole.group(1)]
+        return _REFERENCE.sub(lambda found: ids[found.group(1)], value)
+    if isinstance(value, dict):
+        return {key: render_profile(inner, ids) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [render_profile(inner, ids) for inner in value]
+    return value
+
+
+class Unsatisfiable(ValueError):
+    """No change the decision allows makes the request comply with a rule."""
 
 
 RULES_PATH = _resources.CONTRACTS_DIR / "rules.yaml"
@@ -91,6 +145,10 @@ class Edit:
     set: Mapping[str, Any] = field(default_factory=dict)
     remove: tuple[str, ...] = ()
     boundary: bool = False  # a limit at its edge (N, N+1, one past a range's end)
+
+    def rendered(self, ids: Mapping[str, str]) -> Edit:
+        """This edit with the profile's ids (KeyError if the profile lacks one)."""
+        return Edit(self.label, render_profile(dict(self.set), ids), self.remove, self.boundary)
 
     def apply(self, body: dict[str, Any]) -> None:
         for name in self.remove:
@@ -296,6 +354,39 @@ class Condition:
                 return (Edit(f"{shown}=known", set={name: base_value}),)
         raise ValueError(f"unknown condition {self.is_!r}")
 
+    # -- compliance, as the property tests make a generated request comply -------------------
+    def repairs(self, found: Any, facts: Facts) -> tuple[Edit, ...]:
+        """The smallest changes that make the condition fail on `found` (the field's value),
+        most preferred first: what the generated value keeps is what the property tests test."""
+        name = self.field
+        remove = Edit("remove", remove=(name,))
+
+        def to(value: Any) -> Edit:
+            return Edit("set", set={name: value})
+
+        derived: tuple[Edit, ...] = ()
+        match self.is_:
+            case "present":
+                derived = (remove,)
+            case "missing" | "not_matching" if self.example is not MISSING:
+                derived = (to(self.example),)
+            case "true":
+                derived = (to(False),)
+            case "not_true" | "false":
+                derived = (to(True),)
+            case "count_above" | "longer_than" if isinstance(found, list | str):
+                derived = (to(found[: int(self.value)]),)
+            case "below":
+                derived = (to(self.value),)
+            case "outside" if _number(found):
+                low, high = self.value
+                derived = (to(min(max(found, low), high)),)
+            case "not_one_of":
+                derived = tuple(to(known) for known in facts.known(self.value))
+            case "not_owned_by" | "not_matching":
+                derived = (remove,)
+        return derived + self.fails
+
 
 @dataclass(frozen=True)
 class DerivedCase:
@@ -338,6 +429,43 @@ class Rule:
             and all(condition.holds_for(element, facts, body) for condition in self.conditions)
             for element in elements
         )
+
+    def satisfy(self, body: dict[str, Any], facts: Facts, ids: Mapping[str, str]) -> None:
+        """Change `body` in place, as little as the decision allows, so that this rule no longer
+        refuses it: in every offending scope (the body, or each offending element of `each`),
+        the conditions from the last to the first, each with its repairs in order (rendered
+        with the profile's `ids`; one that needs an id the profile lacks is skipped), keeping
+        the first change after which the conditions no longer all hold."""
+        if self.each is None:
+            scopes: list[dict[str, Any]] = [body]
+        else:
+            elements = get_field(body, self.each)
+            scopes = (
+                [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []
+            )
+        for scope in scopes:
+            if not self._holds_in(scope, facts, body):
+                continue
+            for edit in self._repairs(scope, facts):
+                try:
+                    rendered = edit.rendered(ids)
+                except KeyError:
+                    continue
+                trial = copy.deepcopy(scope)
+                rendered.apply(trial)
+                if not self._holds_in(trial, facts, body):
+                    scope.clear()
+                    scope.update(trial)
+                    break
+            else:
+                raise Unsatisfiable(f"{self.id}: no change the decision allows makes it comply")
+
+    def _holds_in(self, scope: Mapping[str, Any], facts: Facts, body: Mapping[str, Any]) -> bool:
+        return all(c.holds_for(scope, facts, body) for c in self.conditions)
+
+    def _repairs(self, scope: Mapping[str, Any], facts: Facts) -> Iterator[Edit]:
+        for condition in reversed(self.conditions):
+            yield from condition.repairs(get_field(scope, condition.field), facts)
 
     # -- derivation -----------------------------------------------------------------------------
     def cases(self, base: Mapping[str, Any]) -> list[DerivedCase]:
@@ -418,10 +546,22 @@ def _edits(raw: Any) -> tuple[Edit, ...]:
 
 
 @functools.cache
-def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
-    """The rules, in the order the server checks them (the file's order)."""
+def _document(path: Path) -> Any:
     document = load_yaml(path)
     validate_document(path, document, RULES_SCHEMA_PATH)
+    return document
+
+
+@functools.cache
+def load_kinds(path: Path = RULES_PATH) -> dict[str, tuple[str, ...]]:
+    """For each kind of id the conditions read, the profile keys that name such ids."""
+    return {kind: tuple(keys) for kind, keys in _document(path)["kinds"].items()}
+
+
+@functools.cache
+def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
+    """The rules, in the order the server checks them (the file's order)."""
+    document = _document(path)
     rules: list[Rule] = []
     seen: set[str] = set()
     for index, raw in enumerate(document["rules"]):
@@ -472,17 +612,18 @@ def cart_limit() -> int:
     return int(rule("RULE-014").conditions[0].value)
 
 
-def confirm_address() -> tuple[dict[str, Any], tuple[str, ...]]:
-    """What `confirm: true` needs of the billing address (RULE-012): every field a rule of it
-    requires, with the example value that satisfies it, and the fields needed even with
-    `minimal_address: true` (those of a rule without a `minimal_address` condition)."""
-    complete: dict[str, Any] = {}
-    minimal: list[str] = []
-    for found in rules_of("RULE-012"):
-        for condition in found.conditions:
-            if condition.field.startswith("billing_address."):
-                name = condition.field.removeprefix("billing_address.")
-                complete[name] = condition.example
-                if not any(c.field == "minimal_address" for c in found.conditions):
-                    minimal.append(name)
-    return complete, tuple(minimal)
+def satisfy_all(
+    body: dict[str, Any], ids: Mapping[str, str], rules: Iterable[Rule] | None = None
+) -> None:
+    """Make `body` comply with every rule on the target the profile `ids` describes (in place):
+    each violated rule repaired in the file's order, again until none refuses it (a repair can
+    break an earlier rule: removing a payment method, say). Unsatisfiable when it cannot."""
+    chosen = tuple(rules if rules is not None else load_rules())
+    facts = ProfileFacts(ids)
+    for _ in range(len(chosen) + 1):
+        broken = [found for found in chosen if found.violated(body, facts)]
+        if not broken:
+            return
+        for found in broken:
+            found.satisfy(body, facts, ids)
+    raise Unsatisfiable("the rules' repairs undo each other: " + ", ".join(f.id for f in broken))

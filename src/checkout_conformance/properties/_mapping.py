@@ -15,118 +15,86 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ..rules import cart_limit, confirm_address
-
-# The limits and the address `confirm: true` needs, from the rules' decisions
-# (contracts/rules.yaml), which the reference server evaluates too.
-MAX_CART_ITEMS = cart_limit()
-COMPLETE_ADDRESS, MINIMAL_ADDRESS = confirm_address()
+from ..rules import Unsatisfiable, satisfy_all
 
 
 def _small_quantity(value: Any) -> int:
-    return (
-        1 + (value % 5)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        else 1
-    )
+    """A quantity of 1 to 5 (the generated one when it is one already: the rewrite is
+    idempotent), so that amounts stay ordinary."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return 1
+    return value if 1 <= value <= 5 else 1 + (value % 5)
 
 
-def _cart(body: dict[str, Any], ids: Mapping[str, str]) -> None:
-    one_time = ids["one_time_product_id"]
-    subscription, addon = ids.get("subscription_product_id"), ids.get("addon_id")
-    cart = [item for item in body.get("product_cart") or [] if isinstance(item, dict)][
-        :MAX_CART_ITEMS
-    ]
-    for item in cart:
-        wants_addons = bool(item.get("addons"))
-        item["quantity"] = _small_quantity(item.get("quantity"))
-        if wants_addons and subscription and addon:
-            item["product_id"] = subscription
-            item["addons"] = [
-                {"addon_id": addon, "quantity": _small_quantity(item["addons"][0].get("quantity"))}
-            ]
-        else:
-            item["product_id"] = one_time
-            item.pop("addons", None)  # RULE-015: addons only on subscriptions
-        item.pop("credit_entitlements", None)  # a profile names no entitlement
-        item.pop("amount", None)  # nor a pay-what-you-want product
-    collection = ids.get("product_collection_id")
-    if body.get("product_collection_id") is not None and collection:
-        body["product_collection_id"] = collection
-    else:
-        body.pop("product_collection_id", None)
-    if not cart and "product_collection_id" not in body:  # RULE-013
-        cart = [{"product_id": one_time, "quantity": 1}]
-    body["product_cart"] = cart
-
-
-def _customer(body: dict[str, Any], ids: Mapping[str, str]) -> None:
+def _before_the_rules(body: dict[str, Any], ids: Mapping[str, str], charge: bool) -> None:
+    """What no rule's decision says, but a target needs: generated ids replaced by the profile's
+    (customers, discount codes, addons exist), fields a profile names nothing for left out, the
+    charge set up (the rules then require its confirm and customer), an address started with
+    the country the schema requires when a confirmed session will need one."""
+    for item in body.get("product_cart") or []:
+        if isinstance(item, dict):
+            item["quantity"] = _small_quantity(item.get("quantity"))  # amounts stay ordinary
+            item.pop("credit_entitlements", None)  # a profile names no entitlement
+            item.pop("amount", None)  # nor a pay-what-you-want product
     customer = body.get("customer")
     if isinstance(customer, dict) and "customer_id" in customer:
         if ids.get("customer_id"):
             body["customer"] = {"customer_id": ids["customer_id"]}
         else:
             body.pop("customer")
-
-
-def _discounts(body: dict[str, Any], ids: Mapping[str, str]) -> None:
     code = ids.get("discount_code")
-    if body.get("discount_code") is not None and body.get("discount_codes") is not None:
-        body.pop("discount_code")  # RULE-005: not both
     for key in ("discount_code", "discount_codes"):
         value = body.get(key)
-        if value is None:
-            continue
-        if not code:
+        if value is not None and not code:
             body.pop(key)
-        elif key == "discount_code":
-            body[key] = code
-        else:
-            body[key] = [code] * len(value)
-
-
-def _options_and_flags(body: dict[str, Any]) -> None:
-    for field in body.get("custom_fields") or []:
-        if field.get("field_type") == "dropdown" and not field.get("options"):
-            field["options"] = ["Option A", "Option B"]  # RULE-009
-    flags = body.get("feature_flags")
-    if isinstance(flags, dict) and flags.get("require_phone_number") is True:
-        flags["allow_phone_number_collection"] = True  # RULE-011
+        elif value is not None:
+            body[key] = code if key == "discount_code" else [code] * len(value)
     types = body.get("allowed_payment_method_types")
     if types is not None and not {"credit", "debit"} & set(types):
         types.append("credit")  # the documented fallback
     subscription = body.get("subscription_data")
     if isinstance(subscription, dict):
         subscription.pop("on_demand", None)  # a profile names no on-demand product
-    if body.get("tax_id") is not None and body.get("billing_address") is None:
-        body["billing_address"] = {"country": "US"}  # RULE-003
-
-
-def _confirm_and_charge(body: dict[str, Any], ids: Mapping[str, str], charge: bool) -> None:
-    body.pop("payment_method_id", None)  # generated ids name no saved payment method (RULE-016)
+    body.pop("payment_method_id", None)  # generated ids name no saved payment method
     if charge and ids.get("customer_id") and ids.get("payment_method_id"):
         body["payment_method_id"] = ids["payment_method_id"]
-        body["confirm"] = True  # RULE-001
-        body["customer"] = {"customer_id": ids["customer_id"]}  # RULE-002
-    if body.get("confirm") is True:  # RULE-012: a complete (or minimal) billing address
-        address = body.get("billing_address") or {"country": "US"}
-        needed = MINIMAL_ADDRESS if body.get("minimal_address") is True else tuple(COMPLETE_ADDRESS)
-        for name in needed:
-            if not address.get(name):
-                address[name] = COMPLETE_ADDRESS[name]
-        body["billing_address"] = address
+        body["confirm"] = True  # RULE-001 and RULE-002 would ask for these two anyway
+        body["customer"] = {"customer_id": ids["customer_id"]}
+    if body.get("confirm") is True and body.get("billing_address") is None:
+        body["billing_address"] = {"country": "US"}  # the schema's required country
+
+
+def _after_the_rules(body: dict[str, Any], ids: Mapping[str, str]) -> None:
+    """Addons, which the rules leave only on subscription products (RULE-015), become the
+    profile's one addon (addon ids exist per product, and once each)."""
+    addon = ids.get("addon_id")
+    for item in body.get("product_cart") or []:
+        addons = item.get("addons") if isinstance(item, dict) else None
+        if not addons:
+            continue
+        if addon and item.get("product_id") == ids.get("subscription_product_id"):
+            item["addons"] = [
+                {"addon_id": addon, "quantity": _small_quantity(addons[0].get("quantity"))}
+            ]
+        else:
+            item.pop("addons")
 
 
 def business_valid(body: Any, ids: Mapping[str, str], charge: bool) -> Any:
-    """A schema-valid body rewritten to honour every documented rule with the profile's ids."""
+    """A schema-valid body rewritten to honour every documented rule with the profile's ids:
+    the rules' own decisions (contracts/rules.yaml, which the reference server evaluates too)
+    make it comply, with the smallest change each allows."""
     if not isinstance(body, dict):
         return body
     body = copy.deepcopy(body)
-    _cart(body, ids)
-    _customer(body, ids)
-    _discounts(body, ids)
-    _options_and_flags(body)
-    _confirm_and_charge(body, ids, charge)
+    _before_the_rules(body, ids, charge)
+    try:
+        satisfy_all(body, ids)
+    except Unsatisfiable as error:
+        raise RuntimeError(
+            f"suite error: a generated positive case cannot comply: {error}"
+        ) from None
+    _after_the_rules(body, ids)
     return body
 
 
