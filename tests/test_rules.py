@@ -130,3 +130,70 @@ def test_the_certificate_says_how_the_derived_cases_covered_each_decision() -> N
     assert decided["positions"] == 3 and decided["boundaries"] == 2
     assert (decided["conditions_flipped"], decided["conditions"]) == (1, 1)
     assert decided["refused"] + decided["accepted"] == len(records)
+
+
+def _class_cases(found: Rule) -> list[tuple[str, dict[str, object], str]]:
+    from checkout_conformance.contract import load_contract
+    from checkout_conformance.engine._values import ValueClasses
+    from checkout_conformance.rules import resolve_classes
+
+    values, contract = ValueClasses.load(_resources.FIXTURES_DIR / "values.yaml"), load_contract()
+    return [
+        (case.label, render(case.body, Context(profile=PROFILE)), case.outcome)
+        for name in found.classes
+        for case in found.class_cases(
+            BODIES.unrendered(found.base),
+            name,
+            resolve_classes(name, values.__getitem__, contract.enum_values),
+        )
+    ]
+
+
+CLASSED = [found for found in RULES if found.classes]
+
+
+@pytest.mark.parametrize("found", CLASSED, ids=[found.id for found in CLASSED])
+def test_every_value_class_is_sent_and_decided_as_the_server_decides(found: Rule) -> None:
+    """Each class of each field the rule reads is sent; a case the rule refuses is refused by
+    the server for it, an accepted one passes every rule of the server (and the schema)."""
+    from checkout_conformance.contract import load_contract
+    from checkout_conformance.engine._values import ValueClasses
+    from checkout_conformance.rules import resolve_classes
+    from checkout_conformance.server._rules import check_rules
+
+    contract, checks = load_contract(), default_rules()
+    values = ValueClasses.load(_resources.FIXTURES_DIR / "values.yaml")
+    cases = _class_cases(found)
+    for label, body, outcome in cases:
+        assert found.violated(body, FACTS) == (outcome == "refused"), (found.id, label)
+        if outcome == "accepted":
+            assert check_rules(checks, body, FACTS) is None, (found.id, label)
+            assert contract.is_valid("CreateCheckoutSessionRequest", body), (found.id, label)
+    sent = {label.split(":", 1)[0] for label, _body, _outcome in cases}
+    for name in found.classes:
+        classes = resolve_classes(name, values.__getitem__, contract.enum_values)
+        # A class may coincide with another once the rule's edits are made (a quantity of 3
+        # set to 0 is the one-time item's case): every class is sent unless its body repeats.
+        assert len(sent & {klass.label for klass in classes}) >= len(classes) - 1, name
+    assert {outcome for *_rest, outcome in cases} == {"refused", "accepted"}, found.id
+
+
+def test_a_dropdown_is_the_one_custom_field_type_that_needs_options() -> None:
+    """RULE-009 in every custom field type: without options, the dropdown alone is refused."""
+    found = next(r for r in RULES if r.id == "RULE-009")
+    refused = {label for label, _body, outcome in _class_cases(found) if outcome == "refused"}
+    assert refused == {"CustomFieldType-dropdown:holds"}
+
+
+def test_a_rule_naming_an_unknown_value_class_names_its_line(tmp_path: Path) -> None:
+    broken = tmp_path / "rules.yaml"
+    broken.write_text(
+        "kinds: {products: [one_time_product_id]}\n"
+        "value_classes: {tax_id: [{corpus: valid.tax_id}]}\n"
+        "rules:\n  - id: RULE-001\n    requirement: RULE-001\n    base: minimal\n"
+        "    classes: [countries]\n"
+        "    refused_when:\n      - {field: confirm, is: not_true}\n"
+    )
+    with pytest.raises(DataFileError) as caught:
+        load_rules.__wrapped__(broken)
+    assert ":7:" in str(caught.value) and "countries" in str(caught.value)

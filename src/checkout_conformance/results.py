@@ -75,7 +75,8 @@ class RequirementResult:
     def decision(self) -> dict[str, Any] | None:
         """How the cases derived from this requirement's rules covered their decisions: cases
         run and passed, refused and accepted (each condition flipped alone), boundaries, nulls,
-        positions; None for a requirement with no derived case that ran."""
+        positions, combinations, value classes; None for a requirement with no derived case
+        that ran."""
         ran = [d for d in self.decisions if d["status"] in ("passed", "failed")]
         if not ran:
             return None
@@ -88,12 +89,17 @@ class RequirementResult:
             "accepted": sum(1 for d in ran if d["outcome"] == "accepted"),
             "conditions": sum({d["rule"]: d["conditions"] for d in ran}.values()),
             "conditions_flipped": len(
-                {(d["rule"], d["condition"]) for d in ran if d["outcome"] == "accepted"}
+                {
+                    (d["rule"], d["condition"])
+                    for d in ran
+                    if d["outcome"] == "accepted" and d["condition"]
+                }
             ),
             "boundaries": covers.count("boundary"),
             "nulls": covers.count("null"),
             "positions": covers.count("position"),
             "combinations": covers.count("combination"),
+            "classes": covers.count("class"),
         }
 
     def coverage(self) -> dict[str, Any] | None:

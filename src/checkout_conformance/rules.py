@@ -16,8 +16,8 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -67,8 +67,14 @@ class ProfileFacts:
     @classmethod
     def unrendered(cls) -> ProfileFacts:
         """The facts of any target, as `${profile.*}` references."""
-        keys = {key for keys in load_kinds().values() for key in keys} | {"customer_id"}
+        keys = {key for keys in load_kinds().values() for key in keys}
+        keys |= {"customer_id", "discount_code", "addon_id"}
         return cls({key: f"${{profile.{key}}}" for key in keys})
+
+    @property
+    def placeholders(self) -> Mapping[str, str]:
+        """The ids these facts were made of (the profile's, or `${profile.*}` references)."""
+        return self._ids
 
     def known(self, kind: str) -> Collection[str]:
         return self._known.get(kind, ())
@@ -389,6 +395,61 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class ValueClass:
+    """One kind of value a field takes (`value_classes`), and what it sets elsewhere wherever
+    the request has the place (`where_present`: a tax id's country)."""
+
+    label: str
+    value: Any
+    also: Mapping[str, Any] = field(default_factory=dict)
+
+
+_CLASS_REFERENCE = re.compile(r"\$\{class\.([A-Za-z0-9_]+)\}")
+
+
+def _place(template: Any, entry: Mapping[str, Any]) -> Any:
+    if isinstance(template, str):
+        whole = _CLASS_REFERENCE.fullmatch(template)
+        if whole:
+            return copy.deepcopy(entry[whole.group(1)])
+        return _CLASS_REFERENCE.sub(lambda found: str(entry[found.group(1)]), template)
+    if isinstance(template, dict):
+        return {key: _place(inner, entry) for key, inner in template.items()}
+    if isinstance(template, list):
+        return [_place(inner, entry) for inner in template]
+    return template
+
+
+def resolve_classes(
+    field_name: str,
+    corpus: Callable[[str], Sequence[Mapping[str, Any]]],
+    enum: Callable[[str], Sequence[Any]],
+) -> list[ValueClass]:
+    """The classes of one field of `value_classes`, from the value corpus (`corpus(name)`) and
+    the contract's enums (`enum(name)`), which the caller reads."""
+    found: list[ValueClass] = []
+    for source in load_value_classes()[field_name]:
+        if "corpus" in source:
+            entries = [dict(entry) for entry in corpus(source["corpus"])]
+        elif "enum" in source:
+            entries = [{"label": f"{source['enum']}-{v}", "value": v} for v in enum(source["enum"])]
+        else:
+            entries = [dict(entry) for entry in source["values"]]
+        for entry in entries:
+            found.append(
+                ValueClass(
+                    label=str(entry["label"]),
+                    value=_place(source.get("as", "${class.value}"), entry),
+                    also={
+                        name: entry[attribute]
+                        for name, attribute in (source.get("where_present") or {}).items()
+                    },
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True)
 class DerivedCase:
     """One request derived from a rule's decision, and what a conformant server must do."""
 
@@ -408,6 +469,7 @@ class Rule:
     base: str
     conditions: tuple[Condition, ...]
     each: str | None = None
+    classes: tuple[str, ...] = ()  # fields of `value_classes` the decision reads
     error_code: str = "INVALID_REQUEST_BODY"
     error_message: str = ""
     error_status: int = 422
@@ -500,6 +562,136 @@ class Rule:
                 found.setdefault(label, DerivedCase(label, body, "refused", "position"))
         return list(found.values())
 
+    def class_cases(
+        self, base: Mapping[str, Any], field_name: str, classes: Sequence[ValueClass]
+    ) -> list[DerivedCase]:
+        """The deciding requests in every class of one field the rule reads (`field_name` as
+        `value_classes` names it): per class, every condition holding and one condition flipped
+        (each condition in turn over the classes; never one whose change would replace the
+        class's value), every other rule satisfied so that this one decides, and the outcome
+        what the decision says of that very body (a dropdown among custom field types is
+        refused where the other types are accepted)."""
+        facts = ProfileFacts.unrendered()
+        scope = self._scope(base)
+        firsts = [c.hold_edits(get_field(scope, c.field))[0] for c in self.conditions]
+        counted = next(
+            (
+                index
+                for index, c in enumerate(self.conditions)
+                if c.is_ == "count_above" and f"{c.field}[]" == field_name
+            ),
+            None,
+        )
+        element = self.each is not None and field_name == f"{self.each}[]"
+        inside = field_name.removeprefix(f"{self.each}[].") if self.each else field_name
+        found: dict[str, DerivedCase] = {}
+        for index, klass in enumerate(classes):
+            if counted is not None:  # the class is what the list is made of
+                variant = replace(self.conditions[counted], item=klass.value)
+                start: dict[str, Any] = copy.deepcopy(dict(scope))
+                holding = [*firsts]
+                holding[counted] = variant.hold_edits(MISSING)[0]
+                flips = {counted: variant.fail_edits(MISSING)[0]}
+            elif element:  # the class is the element the conditions read
+                start = copy.deepcopy(dict(klass.value))
+                holding = [c.hold_edits(get_field(start, c.field))[0] for c in self.conditions]
+                flips = {
+                    k: c.fail_edits(get_field(start, c.field))[0]
+                    for k, c in enumerate(self.conditions)
+                }
+            else:  # the class is the value of a field the conditions read, or read inside
+                start = copy.deepcopy(dict(scope))
+                _set_field(start, inside, copy.deepcopy(klass.value))
+                holding, flips = self._around(start, inside, firsts, facts)
+            made = [("holds", self._in_class(base, start, holding, klass, facts), "")]
+            # One flip per class, each condition in turn over the classes (the next one where
+            # a flip would replace the class's value or leave the request refused).
+            order = [(index + step) % len(self.conditions) for step in range(len(self.conditions))]
+            for k in (k for k in order if k in flips):
+                edits = [*holding]
+                edits[k] = flips[k]
+                body = self._in_class(base, start, edits, klass, facts)
+                if body is not None:
+                    shown = self.conditions[k].field.rsplit(".", 1)[-1]
+                    made.append((f"flips:{shown}", body, self.conditions[k].field))
+                    break
+            for kind, made_body, condition in made:
+                if made_body is None or any(case.body == made_body for case in found.values()):
+                    continue
+                outcome = "refused" if self.violated(made_body, facts) else "accepted"
+                label = f"{klass.label}:{kind}"
+                found.setdefault(label, DerivedCase(label, made_body, outcome, "class", condition))
+        return list(found.values())
+
+    def _around(
+        self, start: Mapping[str, Any], inside: str, firsts: list[Edit], facts: Facts
+    ) -> tuple[list[Edit], dict[int, Edit]]:
+        """For a class placed at `inside`: the edits that make each condition hold (none for a
+        condition on the class's own value, which decides it; a change inside it where the
+        class does not make the condition hold already) and the flips that leave the class's
+        value in place."""
+
+        def replaces_class(edit: Edit) -> bool:
+            names = [*edit.set, *edit.remove]
+            return any(name == inside or inside.startswith(name + ".") for name in names)
+
+        holding: list[Edit] = []
+        flips: dict[int, Edit] = {}
+        for index, condition in enumerate(self.conditions):
+            hold = firsts[index]
+            on_the_class = condition.field == inside or condition.field.startswith(inside + ".")
+            if on_the_class and (condition.holds_for(start, facts) or replaces_class(hold)):
+                hold = Edit("as-the-class-is")
+            holding.append(hold)
+            fail = condition.fail_edits(get_field(start, condition.field))[0]
+            if not replaces_class(fail):
+                flips[index] = fail
+        return holding, flips
+
+    def _in_class(
+        self,
+        base: Mapping[str, Any],
+        start: Mapping[str, Any],
+        edits: list[Edit],
+        klass: ValueClass,
+        facts: ProfileFacts,
+    ) -> dict[str, Any] | None:
+        """The request: the class's scope with the edits, in the base, its attributes set where
+        the request has their place, every other rule satisfied (None when one cannot be)."""
+        scope = copy.deepcopy(dict(start))
+        for edit in edits:
+            edit.apply(scope)
+        body = copy.deepcopy(dict(base))
+        if self.each is None:
+            body = scope
+        else:
+            _set_field(body, self.each, [scope])
+        for name, value in klass.also.items():
+            parent = name.rsplit(".", 1)[0] if "." in name else ""
+            if not parent or isinstance(get_field(body, parent), dict):
+                _set_field(body, name, copy.deepcopy(value))
+        # Every other rule satisfied, so that this one decides; where that would change this
+        # rule's decision (removing a payment method another customer owns, beside a rule that
+        # needs the customer), only the rules about other fields. An accepted case that some
+        # rule still refuses is no accepted case (None).
+        wanted = self.violated(body, facts)
+        everything = load_rules()
+        for others in (
+            [found for found in everything if found.id != self.id],
+            [found for found in everything if not found.fields_read() & self.fields_read()],
+        ):
+            trial = copy.deepcopy(body)
+            try:
+                satisfy_all(trial, facts.placeholders, others)
+            except Unsatisfiable:
+                continue
+            if self.violated(trial, facts) != wanted:
+                continue
+            if not wanted and any(found.violated(trial, facts) for found in everything):
+                continue
+            return trial
+        return None
+
     def _scope(self, base: Mapping[str, Any]) -> Mapping[str, Any]:
         if self.each is None:
             return base
@@ -559,6 +751,12 @@ def load_kinds(path: Path = RULES_PATH) -> dict[str, tuple[str, ...]]:
 
 
 @functools.cache
+def load_value_classes(path: Path = RULES_PATH) -> dict[str, list[dict[str, Any]]]:
+    """`value_classes`: each field's class sources, as written."""
+    return {name: list(sources) for name, sources in _document(path)["value_classes"].items()}
+
+
+@functools.cache
 def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
     """The rules, in the order the server checks them (the file's order)."""
     document = _document(path)
@@ -568,6 +766,10 @@ def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
         if raw["id"] in seen:
             raise DataFileError(path, document["rules"].line_of(index), f"{raw['id']} twice")
         seen.add(raw["id"])
+        for name in raw.get("classes") or ():
+            if name not in document.get("value_classes", {}):
+                line = document["rules"][index].line_of("classes")
+                raise DataFileError(path, line, f"{raw['id']}: no value class {name!r}")
         error = raw.get("error") or {}
         rules.append(
             Rule(
@@ -575,6 +777,7 @@ def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
                 requirement=raw["requirement"],
                 base=raw["base"],
                 each=raw.get("each"),
+                classes=tuple(raw.get("classes") or ()),
                 error_code=error.get("code", "INVALID_REQUEST_BODY"),
                 error_message=error.get("message", f"{raw['requirement']}: the request breaks it"),
                 error_status=int(error.get("status", 422)),

@@ -135,11 +135,12 @@ def markdown(certificate: Mapping[str, Any]) -> str:
             " refused, each condition flipped on its own accepted, limits at their boundaries,"
             " null beside absent, the offending element at every position, and the deciding"
             " requests combined with the rows of a covering array over the other optional"
-            " fields.",
+            " fields and sent in every value class of the fields the rule reads (countries,"
+            " kinds of customer and item, custom field types).",
             "",
             "| requirement | status | cases passed | refused | accepted | conditions shown to"
-            " decide alone | boundaries | nulls | positions | combinations |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            " decide alone | boundaries | nulls | positions | combinations | value classes |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for requirement in decided:
             seen = requirement["decision"]
@@ -147,7 +148,8 @@ def markdown(certificate: Mapping[str, Any]) -> str:
                 f"| {requirement['id']} | {requirement['status']}"
                 f" | {seen['passed']}/{seen['cases']} | {seen['refused']} | {seen['accepted']}"
                 f" | {seen['conditions_flipped']}/{seen['conditions']} | {seen['boundaries']}"
-                f" | {seen['nulls']} | {seen['positions']} | {seen['combinations']} |"
+                f" | {seen['nulls']} | {seen['positions']} | {seen['combinations']}"
+                f" | {seen.get('classes', 0)} |"
             )
     untested = [r for r in certificate["requirements"] if r["status"] == "not_tested"]
     if untested:

@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._strings import constrained_names, place_strings
 from ..contract import Contract, json_type
 from ..pairwise import covering_rows
-from ..rules import DerivedCase, rule
+from ..rules import DerivedCase, resolve_classes, rule
 from ..transport import FRAMINGS
 from ._bodies import BodyLibrary, get_path
 from ._values import ValueClasses
@@ -163,63 +164,38 @@ def hostile_bodies(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _constrained_names(contract: Contract) -> frozenset[str]:
-    """Names of the request's string fields that are not free text: an enum, a pattern or a
-    length limit decides them (a strange string there is refused before it is stored)."""
-    schemas = contract.document["components"]["schemas"]
-
-    def constrained(schema: Any) -> bool:
-        if not isinstance(schema, dict):
-            return False
-        if any(key in schema for key in ("enum", "pattern", "maxLength")):
-            return True
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and constrained(schemas.get(ref.rsplit("/", 1)[-1])):
-            return True
-        branches = [*schema.get("oneOf", []), *schema.get("anyOf", []), schema.get("items")]
-        return any(constrained(branch) for branch in branches if branch is not None)
-
-    return frozenset(
-        name
-        for schema in schemas.values()
-        for name, property_schema in (schema.get("properties") or {}).items()
-        if constrained(property_schema)
-    )
-
-
-def place_strings(body: Any, strings: list[str], constrained: frozenset[str]) -> Any:
-    """`body` with every free-text string (not a `${...}` template, not a constrained field)
-    replaced by the class's strings in turn, and metadata keyed by them too, so that one
-    request carries the class into every text field and key."""
-    turn = itertools.cycle(strings)
-
-    def walk(value: Any, name: str) -> Any:
-        if isinstance(value, dict):
-            return {key: walk(item, key) for key, item in value.items()}
-        if isinstance(value, list):
-            return [walk(item, name) for item in value]
-        if isinstance(value, str) and "${" not in value and name not in constrained:
-            return next(turn)
-        return value
-
-    placed = walk(body, "")
-    if isinstance(placed, dict):
-        keys = list(dict.fromkeys(strings))
-        placed["metadata"] = dict(zip(keys, itertools.cycle(strings), strict=False))
-    return placed
-
-
-def rule_case_values(spec: Mapping[str, Any], bodies: BodyLibrary) -> list[dict[str, Any]]:
+def rule_case_values(
+    spec: Mapping[str, Any],
+    bodies: BodyLibrary,
+    contract: Contract | None = None,
+    values: ValueClasses | None = None,
+) -> list[dict[str, Any]]:
     """`{rule_cases: ID}`: the cases derived from the rule's decision (`outcome` keeps one
     kind). With `combine: BODY`, instead: the rule's deciding requests (every condition holding;
     each condition flipped) merged with the rows of a covering array over that body's other
     top-level fields, so that a rule that holds only when another optional field is absent (or
-    present) shows it; `requires: {FIELD: OTHER}` as for `pairwise`."""
+    present) shows it; `requires: {FIELD: OTHER}` as for `pairwise`. With `classes: true`,
+    instead: the deciding requests in every value class of each field the rule reads
+    (`value_classes` in contracts/rules.yaml: countries, kinds of customer and item, custom
+    field types), from the value corpus and the contract's enums."""
     found = rule(spec["rule_cases"])
     skip = set(spec.get("except", []))
+    base = bodies.unrendered(found.base)
+    if spec.get("classes"):
+        if contract is None or values is None:
+            raise ValueError("value classes need the contract and fixtures/values.yaml")
+        derived = [
+            case
+            for name in found.classes
+            for case in found.class_cases(
+                base, name, resolve_classes(name, values.__getitem__, contract.enum_values)
+            )
+        ]
+    else:
+        derived = found.cases(base)
     cases = [
         case
-        for case in found.cases(bodies.unrendered(found.base))
+        for case in derived
         if case.outcome == spec.get("outcome", case.outcome) and case.label not in skip
     ]
 
@@ -337,7 +313,7 @@ def source_values(
         if values is None or "breaking.strings" not in values:
             raise ValueError("no value class list 'breaking.strings' (fixtures/values.yaml)")
         body = bodies.unrendered(spec["breaking_strings"])
-        constrained = _constrained_names(contract)
+        constrained = constrained_names(contract)
         return [
             {
                 "label": entry["label"],
@@ -348,7 +324,7 @@ def source_values(
             if entry["label"] not in skip
         ]
     if "rule_cases" in spec:
-        return rule_case_values(spec, bodies)
+        return rule_case_values(spec, bodies, contract, values)
     if "hostile_bodies" in spec:
         return [
             case

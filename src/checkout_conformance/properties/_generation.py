@@ -2,7 +2,8 @@
 
 Positive cases are rewritten onto the profile and every documented rule (two in three become
 charges with the profile's saved payment method, each with a random subset of the optional
-fields at contract-derived valid values); negative cases only get their ids replaced.
+fields at contract-derived valid values, half with a class of strings that break layers below
+in every free-text field); negative cases only get their ids replaced.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hypothesis.strategies as st
 import schemathesis
 
 from .. import _resources
+from .._strings import constrained_names, place_strings
 from ..contract import Contract, load_contract
 from ._checks import REQUEST_SCHEMA
 from ._mapping import business_valid, real_ids
@@ -28,6 +30,9 @@ class PropertySettings:
     profile_ids: dict[str, str]
     rich_fields: dict[str, Any]  # valid values for optional fields, on the profile's ids
     charges_allowed: bool = True  # False on a live target without --allow-live-charges
+    # The classes of strings that break layers below (label, strings): half of the valid
+    # generated requests carry one in every free-text field and as metadata keys.
+    breaking_strings: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 SETTINGS_ATTRIBUTE = "_checkout_conformance_settings"
@@ -74,20 +79,31 @@ def configure_schema(schema: Any, settings: PropertySettings) -> None:
         }
     ).map(lambda drawn: {name: value for name, value in drawn.items() if value is not omit})
 
+    constrained = constrained_names(load_contract())
+    classes = settings.breaking_strings
+    breaking: st.SearchStrategy[tuple[str, tuple[str, ...]] | None] = (
+        st.booleans().flatmap(lambda use: st.sampled_from(classes) if use else st.none())
+        if classes
+        else st.none()
+    )
+
     def flatmap_case(context: Any, case: Any) -> Any:
         original = case.body
         if case.meta is not None and case.meta.generation.mode.is_positive:
 
-            def as_business_case(choice: tuple[bool, dict[str, Any]]) -> Any:
-                charge, extra = choice
+            def as_business_case(choice: tuple[bool, dict[str, Any], Any]) -> Any:
+                charge, extra, strings = choice
                 merged = {**original, **extra} if isinstance(original, dict) else original
+                if strings is not None and isinstance(merged, dict):
+                    merged = place_strings(merged, list(strings[1]), constrained)
                 case.body = business_valid(merged, ids, charge)
                 return case
 
             # Two cases in three are charges; each also gets a random subset of the optional
-            # fields with contract-derived valid values, so that combinations are explored.
+            # fields with contract-derived valid values, so that combinations are explored, and
+            # half of them a class of strings that break layers below in every text field.
             charges = [True, True, False] if settings.charges_allowed else [False]
-            return st.tuples(st.sampled_from(charges), extra_fields).map(as_business_case)
+            return st.tuples(st.sampled_from(charges), extra_fields, breaking).map(as_business_case)
         case.body = real_ids(original, ids)
         return st.just(case)
 

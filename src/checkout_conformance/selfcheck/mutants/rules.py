@@ -321,3 +321,106 @@ def _cart_limit_skipped_for_collections(
         request.body = {**body, "product_cart": cart[:MAX_CART_ITEMS]}
         return request
     return None
+
+
+# -- a rule proven at one value of the fields it reads (value classes, contracts/rules.yaml) ------
+@edits_body(
+    "rule-address-checked-for-us-only",
+    "RULE-012",
+    "confirm: true needs a complete billing address only when the country is US",
+)
+def _address_checked_for_us_only(body: dict[str, Any], config: ServerConfig) -> None:
+    address = body.get("billing_address")
+    if body.get("confirm") is True and isinstance(address, dict) and address.get("country") != "US":
+        for name in ("street", "city", "state", "zipcode"):
+            address[name] = address.get(name) or "-"
+
+
+@before(
+    "rule-cart-limit-counts-one-time-only",
+    "RULE-014",
+    "only one-time products count toward the 20-item limit",
+)
+def _cart_limit_counts_one_time_only(
+    request: Request, config: ServerConfig
+) -> Answer | Request | None:
+    body = json_body(request)
+    cart = body.get("product_cart") if body is not None else None
+    if body is None or not isinstance(cart, list) or len(cart) <= MAX_CART_ITEMS:
+        return None
+    one_time = config.profile.data.get("one_time_product_id")
+    counted = [
+        item for item in cart if isinstance(item, dict) and item.get("product_id") == one_time
+    ]
+    if len(counted) <= MAX_CART_ITEMS:
+        request.body = {**body, "product_cart": cart[:MAX_CART_ITEMS]}
+        return request
+    return None
+
+
+@edits_body(
+    "rule-quantity-checked-for-one-time-only",
+    "RULE-007",
+    "a quantity of 0 is taken as 1 on subscription products",
+)
+def _quantity_checked_for_one_time_only(body: dict[str, Any], config: ServerConfig) -> None:
+    subscription = config.profile.data.get("subscription_product_id")
+    for item in body.get("product_cart") or []:
+        if (
+            isinstance(item, dict)
+            and item.get("product_id") == subscription
+            and item.get("quantity") == 0
+        ):
+            item["quantity"] = 1
+
+
+@edits_body(
+    "rule-named-customer-owns-the-card",
+    "RULE-002",
+    "a new customer with a name is taken as the saved payment method's owner",
+)
+def _named_customer_owns_the_card(body: dict[str, Any], config: ServerConfig) -> None:
+    customer = body.get("customer")
+    if (
+        body.get("payment_method_id") is not None
+        and isinstance(customer, dict)
+        and "customer_id" not in customer
+        and customer.get("name")
+    ):
+        body["customer"] = {"customer_id": config.profile.data.get("customer_id", "")}
+
+
+@before(
+    "rule-options-needed-for-every-type-but-text",
+    "RULE-009",
+    "a custom field of any type but text needs options (as if each were a choice)",
+)
+def _options_for_every_type_but_text(request: Request, config: ServerConfig) -> Answer | None:
+    body = json_body(request)
+    for custom in (body.get("custom_fields") if body is not None else None) or []:
+        if (
+            isinstance(custom, dict)
+            and custom.get("field_type") != "text"
+            and not custom.get("options")
+        ):
+            return refuse(request, "custom_fields[]: options are required")
+    return None
+
+
+@before(
+    "rule-custom-field-limit-counts-text-only",
+    "RULE-004",
+    "only text custom fields count toward the limit of 5",
+)
+def _custom_field_limit_counts_text_only(
+    request: Request, config: ServerConfig
+) -> Answer | Request | None:
+    body = json_body(request)
+    fields = body.get("custom_fields") if body is not None else None
+    if body is None or not isinstance(fields, list) or len(fields) <= _CUSTOM_FIELDS:
+        return None
+    texts = [f for f in fields if isinstance(f, dict) and f.get("field_type") == "text"]
+    if len(texts) <= _CUSTOM_FIELDS:
+        request.body = {**body, "custom_fields": fields[:_CUSTOM_FIELDS]}
+        return request
+    return None
