@@ -517,6 +517,11 @@ def test_a_certificate_names_files_and_command_portably(tmp_path: Path) -> None:
     assert "packaged:auth/authentication.yaml" in names
     assert "tests/test_outcome.py" in names
     assert not any(name.startswith("/") for name in names)
+    # A failing test's place in the packaged suite, as an installed run reports it.
+    installed = f"{SUITES_DIR / 'rules' / 'decisions.yaml'}:1168"
+    assert certificate.portable_location(installed) == "packaged:rules/decisions.yaml:1168"
+    assert certificate.portable_location("suites/auth/x.yaml:3") == "suites/auth/x.yaml:3"
+    assert certificate.portable_location("/elsewhere/mine.yaml:7") == "/elsewhere/mine.yaml:7"
 
 
 def test_verify_says_what_an_unsigned_digest_proves(

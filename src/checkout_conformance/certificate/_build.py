@@ -27,7 +27,7 @@ from ..results import (
     smallest_first,
     verdict,
 )
-from ._names import combined_hash, portable_text
+from ._names import combined_hash, portable_location, portable_text
 from ._render import badge, markdown
 
 CERTIFICATE_VERSION = 3
@@ -106,7 +106,10 @@ def _requirement_entry(result: RequirementResult) -> dict[str, Any]:
         entry["decision"] = decided
     failing = [test for test in result.tests if test["outcome"] == "failed"]
     if failing:
-        entry["failing_tests"] = sorted(failing, key=smallest_first)
+        entry["failing_tests"] = [
+            {**test, "location": portable_location(test["location"])}
+            for test in sorted(failing, key=smallest_first)
+        ]
     if result.reasons:
         entry["reasons"] = result.reasons
     return entry
@@ -119,7 +122,7 @@ def tests_index(records: Iterable[Record], catalog: Catalog) -> dict[str, Any]:
         "requirements": {
             result.id: [
                 {
-                    key: test[key]
+                    key: portable_location(test[key]) if key == "location" else test[key]
                     for key in ("test", "location", "outcome", "reason", "missing_key")
                     if key in test
                 }

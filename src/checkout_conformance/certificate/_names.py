@@ -37,6 +37,20 @@ def scenario_hashes(suites: Iterable[Path]) -> dict[str, str]:
     return hashes
 
 
+def portable_location(location: str) -> str:
+    """A test's `file:line` as a certificate keeps it: a file of the packaged suite given by
+    its absolute path (an installed wheel's site-packages) as `packaged:` and its place in the
+    suite, so that the certificate names no folder of the machine it ran on."""
+    path, colon, line = location.rpartition(":")
+    if not colon or not line.isdigit():
+        path, line = location, ""
+    file = Path(path)
+    if not file.is_absolute() or not file.resolve().is_relative_to(_resources.SUITES_DIR):
+        return location
+    named = PACKAGED_PREFIX + file.resolve().relative_to(_resources.SUITES_DIR).as_posix()
+    return f"{named}:{line}" if line else named
+
+
 _URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^/\s?#]+)[^\s]*", re.IGNORECASE)
 
 
