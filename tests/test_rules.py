@@ -89,16 +89,29 @@ def test_the_server_checks_every_rule_of_the_data() -> None:
             assert f"data_rule_{found.id}" in checked, found.id
 
 
-def test_a_wrong_rules_file_names_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "rules:\n  - id: RULE-001\n    requirement: RULE-001\n    base: minimal\n"
+            "    refused_when:\n      - {field: confirm, is: sometimes}\n",
+            ":7:.*sometimes",
+        ),
+        (
+            "value_classes: {tax_id: [{corpus: valid.tax_id}]}\n"
+            "rules:\n  - id: RULE-001\n    requirement: RULE-001\n    base: minimal\n"
+            "    classes: [countries]\n"
+            "    refused_when:\n      - {field: confirm, is: not_true}\n",
+            ":7:.*countries",
+        ),
+    ],
+    ids=["unknown-condition", "unknown-value-class"],
+)
+def test_a_wrong_rules_file_names_its_line(tmp_path: Path, text: str, said: str) -> None:
     broken = tmp_path / "rules.yaml"
-    broken.write_text(
-        "kinds: {products: [one_time_product_id]}\n"
-        "rules:\n  - id: RULE-001\n    requirement: RULE-001\n    base: minimal\n"
-        "    refused_when:\n      - {field: confirm, is: sometimes}\n"
-    )
-    with pytest.raises(DataFileError) as caught:
+    broken.write_text("kinds: {products: [one_time_product_id]}\n" + text)
+    with pytest.raises(DataFileError, match=said):
         load_rules.__wrapped__(broken)
-    assert ":7:" in str(caught.value) and "sometimes" in str(caught.value)
 
 
 def test_the_certificate_says_how_the_derived_cases_covered_each_decision() -> None:
@@ -183,17 +196,3 @@ def test_a_dropdown_is_the_one_custom_field_type_that_needs_options() -> None:
     found = next(r for r in RULES if r.id == "RULE-009")
     refused = {label for label, _body, outcome in _class_cases(found) if outcome == "refused"}
     assert refused == {"CustomFieldType-dropdown:holds"}
-
-
-def test_a_rule_naming_an_unknown_value_class_names_its_line(tmp_path: Path) -> None:
-    broken = tmp_path / "rules.yaml"
-    broken.write_text(
-        "kinds: {products: [one_time_product_id]}\n"
-        "value_classes: {tax_id: [{corpus: valid.tax_id}]}\n"
-        "rules:\n  - id: RULE-001\n    requirement: RULE-001\n    base: minimal\n"
-        "    classes: [countries]\n"
-        "    refused_when:\n      - {field: confirm, is: not_true}\n"
-    )
-    with pytest.raises(DataFileError) as caught:
-        load_rules.__wrapped__(broken)
-    assert ":7:" in str(caught.value) and "countries" in str(caught.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...server import MAX_CART_ITEMS, ServerConfig
@@ -336,28 +337,6 @@ def _address_checked_for_us_only(body: dict[str, Any], config: ServerConfig) -> 
             address[name] = address.get(name) or "-"
 
 
-@before(
-    "rule-cart-limit-counts-one-time-only",
-    "RULE-014",
-    "only one-time products count toward the 20-item limit",
-)
-def _cart_limit_counts_one_time_only(
-    request: Request, config: ServerConfig
-) -> Answer | Request | None:
-    body = json_body(request)
-    cart = body.get("product_cart") if body is not None else None
-    if body is None or not isinstance(cart, list) or len(cart) <= MAX_CART_ITEMS:
-        return None
-    one_time = config.profile.data.get("one_time_product_id")
-    counted = [
-        item for item in cart if isinstance(item, dict) and item.get("product_id") == one_time
-    ]
-    if len(counted) <= MAX_CART_ITEMS:
-        request.body = {**body, "product_cart": cart[:MAX_CART_ITEMS]}
-        return request
-    return None
-
-
 @edits_body(
     "rule-quantity-checked-for-one-time-only",
     "RULE-007",
@@ -407,20 +386,46 @@ def _options_for_every_type_but_text(request: Request, config: ServerConfig) -> 
     return None
 
 
-@before(
-    "rule-custom-field-limit-counts-text-only",
-    "RULE-004",
-    "only text custom fields count toward the limit of 5",
-)
-def _custom_field_limit_counts_text_only(
-    request: Request, config: ServerConfig
-) -> Answer | Request | None:
-    body = json_body(request)
-    fields = body.get("custom_fields") if body is not None else None
-    if body is None or not isinstance(fields, list) or len(fields) <= _CUSTOM_FIELDS:
-        return None
-    texts = [f for f in fields if isinstance(f, dict) and f.get("field_type") == "text"]
-    if len(texts) <= _CUSTOM_FIELDS:
-        request.body = {**body, "custom_fields": fields[:_CUSTOM_FIELDS]}
+def _limit_counting_only(
+    key: str, limit: int, counted: Callable[[dict[str, Any], ServerConfig], bool]
+) -> Callable[[Request, ServerConfig], Answer | Request | None]:
+    """A list limit that counts only some kinds of element: a longer list whose counted
+    elements stay within the limit is cut to it and accepted."""
+
+    def hook(request: Request, config: ServerConfig) -> Answer | Request | None:
+        body = json_body(request)
+        items = body.get(key) if body is not None else None
+        if body is None or not isinstance(items, list) or len(items) <= limit:
+            return None
+        if sum(1 for item in items if isinstance(item, dict) and counted(item, config)) > limit:
+            return None
+        request.body = {**body, key: items[:limit]}
         return request
-    return None
+
+    return hook
+
+
+register(
+    Mutant(
+        "rule-cart-limit-counts-one-time-only",
+        "RULE-014",
+        f"only one-time products count toward the {MAX_CART_ITEMS}-item limit",
+        before=_limit_counting_only(
+            "product_cart",
+            MAX_CART_ITEMS,
+            lambda item, config: (
+                item.get("product_id") == config.profile.data.get("one_time_product_id")
+            ),
+        ),
+    )
+)
+register(
+    Mutant(
+        "rule-custom-field-limit-counts-text-only",
+        "RULE-004",
+        f"only text custom fields count toward the limit of {_CUSTOM_FIELDS}",
+        before=_limit_counting_only(
+            "custom_fields", _CUSTOM_FIELDS, lambda item, config: item.get("field_type") == "text"
+        ),
+    )
+)
