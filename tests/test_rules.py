@@ -195,4 +195,4 @@ def test_a_dropdown_is_the_one_custom_field_type_that_needs_options() -> None:
     """RULE-009 in every custom field type: without options, the dropdown alone is refused."""
     found = next(r for r in RULES if r.id == "RULE-009")
     refused = {label for label, _body, outcome in _class_cases(found) if outcome == "refused"}
-    assert refused == {"CustomFieldType-dropdown:holds"}
+    assert refused == {"CustomFieldType-dropdown:deciding"}

@@ -61,6 +61,14 @@ def test_every_topic_answers(
         assert text.startswith(first)
 
 
+def test_a_rule_shows_its_cases_in_every_value_class(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "rules", "RULE-009"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "# in every value class of custom_fields[].field_type (value_classes):" in lines
+    refused = [line for line in lines if line.startswith("refused  class")]
+    assert refused == ["refused  class      CustomFieldType-dropdown:deciding"]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

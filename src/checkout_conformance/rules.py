@@ -603,7 +603,7 @@ class Rule:
                 start = copy.deepcopy(dict(scope))
                 _set_field(start, inside, copy.deepcopy(klass.value))
                 holding, flips = self._around(start, inside, firsts, facts)
-            made = [("holds", self._in_class(base, start, holding, klass, facts), "")]
+            made = [("deciding", self._in_class(base, start, holding, klass, facts), "")]
             # One flip per class, each condition in turn over the classes (the next one where
             # a flip would replace the class's value or leave the request refused).
             order = [(index + step) % len(self.conditions) for step in range(len(self.conditions))]

@@ -166,6 +166,19 @@ def show_rules(name: str | None) -> str:
     base = BodyLibrary.load(_resources.BODIES_PATH).unrendered(found.base)
     lines = [f"# {found.id} ({found.requirement}), derived from body {found.base!r}:"]
     lines += [f"{case.outcome:<8} {case.covers:<10} {case.label}" for case in found.cases(base)]
+    if found.classes:
+        from .contract import load_contract
+        from .engine._values import ValueClasses
+        from .rules import resolve_classes
+
+        values, contract = ValueClasses.load(VALUES_PATH), load_contract()
+        for field in found.classes:
+            classes = resolve_classes(field, values.__getitem__, contract.enum_values)
+            lines.append(f"# in every value class of {field} (value_classes):")
+            lines += [
+                f"{case.outcome:<8} {case.covers:<10} {case.label}"
+                for case in found.class_cases(base, field, classes)
+            ]
     return "\n".join(lines)
 
 
