@@ -28,7 +28,7 @@ def scenario_library() -> Library:
         contract=load_contract(),
         bodies=BodyLibrary.load(_resources.BODIES_PATH),
         groups=ExpectationGroups.load(_resources.FIXTURES_DIR / "expectations.yaml"),
-        values=ValueClasses.load(_resources.FIXTURES_DIR / "values.yaml"),
+        values=ValueClasses.load(_resources.VALUES_PATH),
     )
 
 

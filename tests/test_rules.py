@@ -150,7 +150,7 @@ def _class_cases(found: Rule) -> list[tuple[str, dict[str, object], str]]:
     from checkout_conformance.engine._values import ValueClasses
     from checkout_conformance.rules import resolve_classes
 
-    values, contract = ValueClasses.load(_resources.FIXTURES_DIR / "values.yaml"), load_contract()
+    values, contract = ValueClasses.load(_resources.VALUES_PATH), load_contract()
     return [
         (case.label, render(case.body, Context(profile=PROFILE)), case.outcome)
         for name in found.classes
@@ -175,7 +175,7 @@ def test_every_value_class_is_sent_and_decided_as_the_server_decides(found: Rule
     from checkout_conformance.server._rules import check_rules
 
     contract, checks = load_contract(), default_rules()
-    values = ValueClasses.load(_resources.FIXTURES_DIR / "values.yaml")
+    values = ValueClasses.load(_resources.VALUES_PATH)
     cases = _class_cases(found)
     for label, body, outcome in cases:
         assert found.violated(body, FACTS) == (outcome == "refused"), (found.id, label)
@@ -196,3 +196,27 @@ def test_a_dropdown_is_the_one_custom_field_type_that_needs_options() -> None:
     found = next(r for r in RULES if r.id == "RULE-009")
     refused = {label for label, _body, outcome in _class_cases(found) if outcome == "refused"}
     assert refused == {"CustomFieldType-dropdown:deciding"}
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("{rule_cases: RULE-0O1}", "no rule 'RULE-0O1' in contracts/rules.yaml; did you mean"),
+        ("{rule_cases: RULE-001, classes: true}", "RULE-001 names no value classes"),
+    ],
+)
+def test_a_scenario_asking_for_rule_cases_that_do_not_exist_names_its_line(
+    tmp_path: Path, case: str, said: str
+) -> None:
+    from checkout_conformance.engine._model import load_scenario_file
+
+    from .test_coverage import scenario_library
+
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(
+        "scenarios:\n  - id: x\n    title: t\n    requirements: [RULE-001]\n"
+        f"    expand:\n      case: {case}\n"
+        "    request: {body: {value: '${case.body}'}}\n    expect: [{status: 200}]\n"
+    )
+    with pytest.raises(DataFileError, match=f"mine.yaml:6: .*{said}"):
+        load_scenario_file(scenario, scenario_library())

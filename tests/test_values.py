@@ -20,7 +20,7 @@ from checkout_conformance import _resources
 from checkout_conformance.contract import load_contract
 from checkout_conformance.engine._values import ValueClasses
 
-VALUES = ValueClasses.load(_resources.FIXTURES_DIR / "values.yaml")
+VALUES = ValueClasses.load(_resources.VALUES_PATH)
 MINIMAL: dict[str, Any] = {"product_cart": [{"product_id": "pdt_x", "quantity": 1}]}
 CONTRACT = load_contract()
 

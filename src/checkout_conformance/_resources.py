@@ -26,6 +26,7 @@ PROFILE_SCHEMA_PATH = CONTRACTS_DIR / "profile.schema.json"
 PROFILES_DIR = FIXTURES_DIR / "profiles"
 REFERENCE_PROFILE_PATH = PROFILES_DIR / "reference.yaml"
 BODIES_PATH = FIXTURES_DIR / "bodies.yaml"
+VALUES_PATH = FIXTURES_DIR / "values.yaml"
 
 
 def project_root() -> Path | None:

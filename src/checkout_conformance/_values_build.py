@@ -29,7 +29,7 @@ import yaml
 from . import _resources
 from .contract import Contract, load_contract
 
-VALUES_PATH = _resources.FIXTURES_DIR / "values.yaml"
+VALUES_PATH = _resources.VALUES_PATH
 SEED = 20261206
 
 Entry = dict[str, Any]
@@ -416,24 +416,12 @@ def country_look_alikes(enum: list[str]) -> list[Entry]:
         key=lambda country: country.alpha_2,
     )
     found = []
-    for country in _sample(countries, 8):
-        found.append(
-            _entry(
-                f"alpha-3-{country.alpha_3}",
-                country.alpha_3,
-                "pycountry alpha_3 (ISO 3166-1 alpha-3)",
-                means=country.alpha_2,
-            )
-        )
-    for country in _sample(countries, 5):
-        found.append(
-            _entry(
-                f"numeric-{country.numeric}",
-                country.numeric,
-                "pycountry numeric (ISO 3166-1 numeric)",
-                means=country.alpha_2,
-            )
-        )
+    # The same country in the other codes of ISO 3166-1: (attribute, how many, label prefix).
+    for attribute, count, prefix in (("alpha_3", 8, "alpha-3"), ("numeric", 5, "numeric")):
+        for country in _sample(countries, count):
+            code = getattr(country, attribute)
+            source = f"pycountry {attribute} (ISO 3166-1 {prefix})"
+            found.append(_entry(f"{prefix}-{code}", code, source, means=country.alpha_2))
     for country in _sample(countries, 5):
         found.append(
             _entry(f"name-{country.alpha_2}", country.name, "pycountry name", means=country.alpha_2)

@@ -545,11 +545,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser(
         "show",
-        help="print what errors refer to: requirements, bodies, groups, profile, schema",
+        help=f"print what errors refer to: {', '.join(TOPICS)}",
         description="Prints the suite's data files from the installed package: the requirement"
-        " catalog, the named request bodies and expectation groups scenarios use, the bundled"
-        " profiles, and the JSON Schemas of scenarios, profiles, certificates and the catalog"
-        " (and the contract). Without NAME, the list; with NAME, that entry.",
+        " catalog, the named request bodies and expectation groups scenarios use, the value"
+        " classes, the rules' decisions and the cases derived from them, the bundled profiles,"
+        " and the JSON Schemas of every file format (and the contract). Without NAME, the list;"
+        " with NAME, that entry.",
     )
     show.add_argument("topic", metavar="TOPIC", help=f"one of: {', '.join(TOPICS)}")
     show.add_argument("name", metavar="NAME", nargs="?", help="one entry (default: the list)")

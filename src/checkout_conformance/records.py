@@ -60,7 +60,7 @@ class Record(TypedDict):
 class DecisionCase(TypedDict):
     rule: str  # the rule of contracts/rules.yaml the case was derived from
     requirement: str  # its requirement
-    covers: str  # condition | boundary | null | position
+    covers: str  # condition | boundary | null | position | combination | class
     outcome: str  # refused | accepted: what a conformant server does
     condition: str  # the field of the condition the case holds or flips ("" for a position)
     conditions: int  # how many conditions the rule's decision has

@@ -456,7 +456,7 @@ class DerivedCase:
     label: str
     body: dict[str, Any]  # unrendered: `${profile.*}` references resolve per target
     outcome: str  # refused | accepted
-    covers: str  # condition | boundary | null | position
+    covers: str  # condition | boundary | null | position | class
     condition: str = ""  # the field of the condition it holds or flips ("" for a position)
 
 
@@ -803,10 +803,6 @@ def rule(rule_id: str) -> Rule:
         if found.id == rule_id:
             return found
     raise KeyError(rule_id)
-
-
-def rules_of(requirement: str) -> Iterator[Rule]:
-    return (found for found in load_rules() if found.requirement == requirement)
 
 
 # -- figures the rest of the code reads from the decisions, instead of restating them ---------

@@ -21,7 +21,7 @@ from . import _resources
 from ._yamlfile import DataFileError, closest
 
 EXPECTATIONS_PATH = _resources.FIXTURES_DIR / "expectations.yaml"
-VALUES_PATH = _resources.FIXTURES_DIR / "values.yaml"
+VALUES_PATH = _resources.VALUES_PATH
 
 # `show schema NAME`: every format a person writes or reads, and the contract itself.
 SCHEMAS: dict[str, Path] = {

@@ -165,10 +165,7 @@ def hostile_bodies(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def rule_case_values(
-    spec: Mapping[str, Any],
-    bodies: BodyLibrary,
-    contract: Contract | None = None,
-    values: ValueClasses | None = None,
+    spec: Mapping[str, Any], bodies: BodyLibrary, contract: Contract, values: ValueClasses | None
 ) -> list[dict[str, Any]]:
     """`{rule_cases: ID}`: the cases derived from the rule's decision (`outcome` keeps one
     kind). With `combine: BODY`, instead: the rule's deciding requests (every condition holding;
@@ -182,8 +179,8 @@ def rule_case_values(
     skip = set(spec.get("except", []))
     base = bodies.unrendered(found.base)
     if spec.get("classes"):
-        if contract is None or values is None:
-            raise ValueError("value classes need the contract and fixtures/values.yaml")
+        if values is None:
+            raise ValueError("value classes need fixtures/values.yaml")
         derived = [
             case
             for name in found.classes

@@ -316,12 +316,18 @@ class _Parser:
                 f"{_did_you_mean(str(spec['corpus']), known)} (the classes: {where})",
             )
         if "rule_cases" in spec:
-            ids = [found.id for found in load_rules()]
-            if spec["rule_cases"] not in ids:
+            rules = {found.id: found for found in load_rules()}
+            if spec["rule_cases"] not in rules:
                 raise self.fail(
                     line,
                     f"expand {name}: no rule {spec['rule_cases']!r} in contracts/rules.yaml"
-                    f"{_did_you_mean(str(spec['rule_cases']), ids)}",
+                    f"{_did_you_mean(str(spec['rule_cases']), list(rules))}",
+                )
+            if spec.get("classes") and not rules[spec["rule_cases"]].classes:
+                raise self.fail(
+                    line,
+                    f"expand {name}: rule {spec['rule_cases']} names no value classes (its"
+                    " `classes` in contracts/rules.yaml), so `classes: true` would send nothing",
                 )
         if "body_fields" in spec and spec["body_fields"] not in self.library.bodies:
             raise self.fail(

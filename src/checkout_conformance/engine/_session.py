@@ -84,7 +84,7 @@ class SessionState:
                 values=ValueClasses.load(
                     fixtures / "values.yaml"
                     if (fixtures / "values.yaml").is_file()
-                    else _resources.FIXTURES_DIR / "values.yaml"
+                    else _resources.VALUES_PATH
                 ),
             )
         return self._library

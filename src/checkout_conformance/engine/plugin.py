@@ -40,7 +40,6 @@ from ._session import (
 )
 from ._settings import Settings, add_options, load_settings, output_style
 from ._template import Context, MissingProfileValue, TemplateError, render
-from ._values import ValueClasses
 
 SEED_KEY = "checkout_conformance_seed"
 
@@ -211,18 +210,16 @@ def _rich_fields(settings: Settings) -> dict[str, Any]:
     return fields
 
 
-def _breaking_strings(settings: Settings) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The classes of strings that break layers below (`breaking.strings` of the run's
-    values.yaml), for the property tests; none when the fixtures have no such list."""
-    try:
-        classes = ValueClasses.load(settings.fixtures / "values.yaml")
-    except (DataFileError, OSError):
-        return ()
-    if "breaking.strings" not in classes:
+def _breaking_strings(state: SessionState) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The classes of strings that break layers below (`breaking.strings` of the value classes
+    the scenarios use too), for the property tests; none when the run's values have no such
+    list."""
+    values = state.library().values
+    if values is None or "breaking.strings" not in values:
         return ()
     return tuple(
         (str(entry["label"]), tuple(str(s) for s in entry["value"]))
-        for entry in classes["breaking.strings"]
+        for entry in values["breaking.strings"]
     )
 
 
@@ -659,7 +656,7 @@ class SessionReporter:
             profile_ids=dict(settings.profile.data),
             rich_fields=_rich_fields(settings),
             charges_allowed=settings.charges_allowed,
-            breaking_strings=_breaking_strings(settings),
+            breaking_strings=_breaking_strings(self.state),
         )
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..rules import Rule as DataRule
-from ..rules import cart_limit, load_rules
+from .. import rules as data
 from . import _errors as errors
 from ._errors import ApiError
 from ._store import Store
@@ -23,12 +22,7 @@ from ._store import Store
 Body = dict[str, Any]
 Rule = Callable[[Body, Store], "ApiError | None"]
 
-MAX_CART_ITEMS = cart_limit()  # RULE-014, from contracts/rules.yaml
-
-
-def _present(body: Body, key: str) -> bool:
-    """A field counts as given when it is there and not null (null means absent)."""
-    return body.get(key) is not None
+MAX_CART_ITEMS = data.cart_limit()  # RULE-014, from contracts/rules.yaml
 
 
 def addon_quantities_at_least_one(body: Body, store: Store) -> ApiError | None:
@@ -92,7 +86,7 @@ def payment_method_types_fallback(body: Body, store: Store) -> ApiError | None:
 
 def data_rule(rule_id: str) -> Rule:
     """The server's check for one rule of contracts/rules.yaml: its decision, its error."""
-    found = load_rules_data()[rule_id]
+    found = data.rule(rule_id)
 
     def check(body: Body, store: Store) -> ApiError | None:
         if not found.violated(body, store):
@@ -103,10 +97,6 @@ def data_rule(rule_id: str) -> Rule:
 
     check.__name__ = check.__qualname__ = f"data_rule_{rule_id}"
     return check
-
-
-def load_rules_data() -> dict[str, DataRule]:
-    return {found.id: found for found in load_rules()}
 
 
 def default_rules() -> list[Rule]:
