@@ -113,6 +113,16 @@ MISSING: Any = object()  # a field that is not in the body
 POSITIONS = ("first", "middle", "last")
 
 
+def _plain(value: Any) -> Any:
+    """`value` as plain dicts and lists (a loaded YAML file's mappings also carry their lines,
+    which every copy of a derived request would copy again)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    return value
+
+
 def get_field(holder: Any, dotted: str) -> Any:
     """The value at `a.b.c` in nested objects, or MISSING."""
     value = holder
@@ -411,7 +421,7 @@ def _place(template: Any, entry: Mapping[str, Any]) -> Any:
     if isinstance(template, str):
         whole = _CLASS_REFERENCE.fullmatch(template)
         if whole:
-            return copy.deepcopy(entry[whole.group(1)])
+            return _plain(entry[whole.group(1)])
         return _CLASS_REFERENCE.sub(lambda found: str(entry[found.group(1)]), template)
     if isinstance(template, dict):
         return {key: _place(inner, entry) for key, inner in template.items()}
@@ -572,6 +582,7 @@ class Rule:
         what the decision says of that very body (a dropdown among custom field types is
         refused where the other types are accepted)."""
         facts = ProfileFacts.unrendered()
+        base = _plain(base)
         scope = self._scope(base)
         firsts = [c.hold_edits(get_field(scope, c.field))[0] for c in self.conditions]
         counted = next(
@@ -584,6 +595,14 @@ class Rule:
         )
         element = self.each is not None and field_name == f"{self.each}[]"
         inside = field_name.removeprefix(f"{self.each}[].") if self.each else field_name
+        # Every other rule satisfied, so that this one decides; where that would change this
+        # rule's decision (removing a payment method another customer owns, beside a rule that
+        # needs the customer), only the rules about other fields.
+        everything = load_rules()
+        others = (
+            [found for found in everything if found.id != self.id],
+            [found for found in everything if not found.fields_read() & self.fields_read()],
+        )
         found: dict[str, DerivedCase] = {}
         for index, klass in enumerate(classes):
             if counted is not None:  # the class is what the list is made of
@@ -603,14 +622,16 @@ class Rule:
                 start = copy.deepcopy(dict(scope))
                 _set_field(start, inside, copy.deepcopy(klass.value))
                 holding, flips = self._around(start, inside, firsts, facts)
-            made = [("deciding", self._in_class(base, start, holding, klass, facts), "")]
+            made = [
+                ("deciding", self._in_class(base, start, holding, klass, facts, others=others), "")
+            ]
             # One flip per class, each condition in turn over the classes (the next one where
             # a flip would replace the class's value or leave the request refused).
             order = [(index + step) % len(self.conditions) for step in range(len(self.conditions))]
             for k in (k for k in order if k in flips):
                 edits = [*holding]
                 edits[k] = flips[k]
-                body = self._in_class(base, start, edits, klass, facts)
+                body = self._in_class(base, start, edits, klass, facts, others=others)
                 if body is not None:
                     shown = self.conditions[k].field.rsplit(".", 1)[-1]
                     made.append((f"flips:{shown}", body, self.conditions[k].field))
@@ -655,9 +676,13 @@ class Rule:
         edits: list[Edit],
         klass: ValueClass,
         facts: ProfileFacts,
+        *,
+        others: tuple[list[Rule], list[Rule]],
     ) -> dict[str, Any] | None:
         """The request: the class's scope with the edits, in the base, its attributes set where
-        the request has their place, every other rule satisfied (None when one cannot be)."""
+        the request has their place, and the `others` rules satisfied (every other rule, else
+        those about other fields); None when that cannot be without changing this rule's
+        decision, or when a request this rule accepts is still refused by another."""
         scope = copy.deepcopy(dict(start))
         for edit in edits:
             edit.apply(scope)
@@ -670,24 +695,16 @@ class Rule:
             parent = name.rsplit(".", 1)[0] if "." in name else ""
             if not parent or isinstance(get_field(body, parent), dict):
                 _set_field(body, name, copy.deepcopy(value))
-        # Every other rule satisfied, so that this one decides; where that would change this
-        # rule's decision (removing a payment method another customer owns, beside a rule that
-        # needs the customer), only the rules about other fields. An accepted case that some
-        # rule still refuses is no accepted case (None).
         wanted = self.violated(body, facts)
-        everything = load_rules()
-        for others in (
-            [found for found in everything if found.id != self.id],
-            [found for found in everything if not found.fields_read() & self.fields_read()],
-        ):
+        for satisfied in others:
             trial = copy.deepcopy(body)
             try:
-                satisfy_all(trial, facts.placeholders, others)
+                satisfy_all(trial, facts.placeholders, satisfied)
             except Unsatisfiable:
                 continue
             if self.violated(trial, facts) != wanted:
                 continue
-            if not wanted and any(found.violated(trial, facts) for found in everything):
+            if not wanted and any(found.violated(trial, facts) for found in others[0]):
                 continue
             return trial
         return None
